@@ -1,0 +1,203 @@
+/**
+ * The embedded state store: everything the channel must remember across restarts. Interfaces are
+ * synchronous on purpose: the default is an embedded SQLite file (better-sqlite3), where a synchronous
+ * commit is what makes "recorded before the agent runs" true, and every call is a few microseconds.
+ * A host that wants its own backing store implements these interfaces.
+ */
+import type { ProfileSink, ReminderSink } from "../contract/sinks.js";
+
+/** Per mailbox: where the watcher is. RFC 3501 §2.3.1.1: UIDs are only meaningful with UIDVALIDITY. */
+export interface MailboxCursor {
+  account: string;
+  mailbox: string;
+  uidValidity: string;
+  /** Highest UID whose handling is durable (handled, ignored or quarantined). */
+  lastUid: number;
+}
+
+export interface CursorRepo {
+  get(account: string, mailbox: string): MailboxCursor | undefined;
+  set(cursor: MailboxCursor): void;
+}
+
+export type InboundStatus =
+  | "received" // recorded, agent not yet done
+  | "handled" // agent ran and the reply (if any) is in the outbox
+  | "ignored" // a guard said no: recorded, never answered
+  | "quarantined" // could not be parsed or failed too often; reason recorded
+  | "duplicate"; // same Message-ID already handled from another mailbox
+
+export interface InboundRecord {
+  account: string;
+  mailbox: string;
+  uidValidity: string;
+  uid: number;
+  messageId: string;
+  conversationId?: string;
+  status: InboundStatus;
+  attempts: number;
+  reason?: string;
+  fromAddress?: string;
+  subject?: string;
+  receivedAt: string;
+  updatedAt: string;
+}
+
+export interface InboundLedger {
+  /** The record for this mailbox position, if any. */
+  getByUid(account: string, mailbox: string, uidValidity: string, uid: number): InboundRecord | undefined;
+  /** All records of a Message-ID (it can arrive in several mailboxes). */
+  getByMessageId(messageId: string): InboundRecord[];
+  /** Inserts or replaces the record at this mailbox position. */
+  put(record: Omit<InboundRecord, "receivedAt" | "updatedAt"> & { receivedAt?: string }): InboundRecord;
+  /** Increments attempts and returns the new count. */
+  bumpAttempts(account: string, mailbox: string, uidValidity: string, uid: number): number;
+  /** Records not finished (status `received`), oldest first. */
+  unfinished(account?: string): InboundRecord[];
+  countByStatus(): Record<string, number>;
+}
+
+/** Threading memory: every Message-ID seen or sent, with its conversation and participants. */
+export interface ThreadLink {
+  messageId: string;
+  conversationId: string;
+  /** Lower-cased addresses of the people in the conversation when this id was recorded. */
+  participants: string[];
+  direction: "in" | "out";
+  at: string;
+}
+
+export interface ThreadRepo {
+  get(messageId: string): ThreadLink | undefined;
+  put(link: ThreadLink): void;
+}
+
+/** What a reply into a conversation needs to know about it. */
+export interface ConversationState {
+  conversationId: string;
+  account: string;
+  subject: string;
+  /** The address(es) replies go to. */
+  participants: string[];
+  /** Message-ID of the last message in the conversation (parent of the next reply). */
+  lastMessageId: string;
+  /** References of that last message, parent-first order as in the header (oldest first). */
+  lastReferences: string[];
+  updatedAt: string;
+}
+
+export interface ConversationRepo {
+  get(conversationId: string): ConversationState | undefined;
+  put(state: ConversationState): void;
+}
+
+export type OutboxStatus = "pending" | "sent" | "failed";
+
+export interface OutboxEntry {
+  /** Idempotency key: inbound messageId + output index, or a caller-supplied key. */
+  key: string;
+  conversationId: string;
+  messageId: string;
+  account: string;
+  /** Envelope recipients. */
+  recipients: string[];
+  /** The complete RFC 5322 message as sent (so a retry after restart sends the same bytes). */
+  raw: Uint8Array;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError?: string;
+  response?: string;
+  /** Whether a copy was appended to Sent. */
+  savedToSent: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface OutboxRepo {
+  get(key: string): OutboxEntry | undefined;
+  /** Inserts when the key is new; returns the stored entry either way (idempotent). */
+  enqueue(entry: Omit<OutboxEntry, "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt"> & {
+    nextAttemptAt?: string;
+  }): { entry: OutboxEntry; created: boolean };
+  markSent(key: string, response: string): void;
+  markAttemptFailed(key: string, error: string, nextAttemptAt: string): void;
+  markFailed(key: string, error: string): void;
+  markSavedToSent(key: string): void;
+  /** Pending entries whose next attempt is due at `now`, oldest first. */
+  due(now: Date, limit?: number): OutboxEntry[];
+  pending(): OutboxEntry[];
+  /** Sent entries not yet copied to Sent. */
+  unsaved(): OutboxEntry[];
+  countByStatus(): Record<string, number>;
+}
+
+/** Sliding-window event counts for rate limits. */
+export interface RateRepo {
+  record(key: string, at: Date): void;
+  count(key: string, since: Date): number;
+  prune(before: Date): void;
+}
+
+/** WebDAV collection state (CalDAV calendars, CardDAV address books). */
+export interface DavCollectionState {
+  url: string;
+  account: string;
+  kind: "calendar" | "addressbook";
+  displayName?: string;
+  syncToken?: string;
+  ctag?: string;
+  updatedAt: string;
+}
+
+export interface DavObjectState {
+  collectionUrl: string;
+  /** Normalised href (percent-decoding of unreserved characters, see dav/href.ts). */
+  href: string;
+  etag?: string;
+  data: string;
+  updatedAt: string;
+}
+
+export interface DavRepo {
+  getCollection(url: string): DavCollectionState | undefined;
+  putCollection(state: DavCollectionState): void;
+  listCollections(account?: string): DavCollectionState[];
+  deleteCollection(url: string): void;
+  listObjects(collectionUrl: string): DavObjectState[];
+  getObject(collectionUrl: string, href: string): DavObjectState | undefined;
+  putObject(state: DavObjectState): void;
+  deleteObject(collectionUrl: string, href: string): void;
+}
+
+/** Exactly-once marks for fired reminders. */
+export interface FiredRepo {
+  /** Marks (id, fireAt) as fired; returns false when it was already marked. */
+  markFired(id: string, fireAt: Date): boolean;
+  wasFired(id: string, fireAt: Date): boolean;
+}
+
+/** Small named values (schema meta, counters). */
+export interface KeyValueRepo {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+export interface StateStore {
+  readonly cursors: CursorRepo;
+  readonly inbound: InboundLedger;
+  readonly threads: ThreadRepo;
+  readonly conversations: ConversationRepo;
+  readonly outbox: OutboxRepo;
+  readonly rates: RateRepo;
+  readonly dav: DavRepo;
+  readonly fired: FiredRepo;
+  readonly kv: KeyValueRepo;
+  /** The embedded reminder sink (used when the host supplies none). */
+  readonly reminders: ReminderSink;
+  /** The embedded profile sink (used when the host supplies none). */
+  readonly profiles: ProfileSink;
+  /** Runs fn in one transaction. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
