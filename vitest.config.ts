@@ -22,7 +22,8 @@ export default defineConfig({
           hookTimeout: 180_000,
           // The servers are shared: files run one at a time so that a test stopping Dovecot or Postfix
           // does not pull the ground from under another.
-          fileParallelism: false,
+          pool: "forks",
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,16 +1,7 @@
-import type {
-  Agent,
-  AgentOutput,
-  MessageFormat,
-  Registry,
-  SendOptions,
-  SentMessage,
-} from "./types.js";
+import type { Agent, AgentOutput, MessageFormat, Registry, SendOptions, SentMessage } from "./types.js";
 
 /** Turns whatever an agent returned (promise, array, async iterable) into one async stream. */
-export async function* agentOutputs(
-  result: ReturnType<Agent>,
-): AsyncGenerator<AgentOutput, void, undefined> {
+export async function* agentOutputs(result: ReturnType<Agent>): AsyncGenerator<AgentOutput, void, undefined> {
   if (result && typeof (result as AsyncIterable<AgentOutput>)[Symbol.asyncIterator] === "function") {
     yield* result as AsyncIterable<AgentOutput>;
     return;
@@ -63,7 +54,11 @@ export abstract class BaseChannel {
    */
   async handleMessage(message: MessageFormat): Promise<void> {
     const controller = new AbortController();
-    const context = { threadId: this.getThreadId(message.conversationId), channel: this, signal: controller.signal };
+    const context = {
+      threadId: this.getThreadId(message.conversationId),
+      channel: this,
+      signal: controller.signal,
+    };
     try {
       for await (const raw of agentOutputs(this.agent(message, context))) {
         const output = normaliseOutput(raw);

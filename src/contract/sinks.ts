@@ -37,7 +37,15 @@ export interface UserProfile {
   organization?: string;
   title?: string;
   birthday?: string;
-  addresses?: { label?: string; street?: string; locality?: string; region?: string; postalCode?: string; country?: string; type?: string }[];
+  addresses?: {
+    label?: string;
+    street?: string;
+    locality?: string;
+    region?: string;
+    postalCode?: string;
+    country?: string;
+    type?: string;
+  }[];
   notes?: string;
   categories?: string[];
   updatedAt?: string;

@@ -48,7 +48,7 @@ export class EmailChannelError extends Error {
     this.code = options.code;
     this.stage = options.stage;
     this.kind = options.kind;
-    this.retryable = options.retryable ?? (options.kind === "network");
+    this.retryable = options.retryable ?? options.kind === "network";
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter;
     if (options.details !== undefined) this.details = options.details;
   }
@@ -158,7 +158,8 @@ const TLS_CODES = new Set([
 
 /** Reads `code` (and nodemailer's/imapflow's extra fields) off any thrown value. */
 export function errorCode(error: unknown): string | undefined {
-  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") return error.code;
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string")
+    return error.code;
   return undefined;
 }
 
@@ -168,7 +169,9 @@ export function isNetworkFailure(error: unknown): boolean {
   const code = errorCode(error);
   if (code && NETWORK_CODES.has(code)) return true;
   const msg = error instanceof Error ? error.message : String(error);
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|Connection closed|Unexpected close|timed? ?out/i.test(msg);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|Connection closed|Unexpected close|timed? ?out/i.test(
+    msg,
+  );
 }
 
 /** Is this a certificate/handshake failure? */
@@ -176,7 +179,8 @@ export function isTlsFailure(error: unknown): boolean {
   if (error instanceof EmailChannelError) return error.kind === "tls";
   const code = errorCode(error);
   if (code && TLS_CODES.has(code)) return true;
-  const cause = error && typeof error === "object" && "cause" in error ? (error as { cause: unknown }).cause : undefined;
+  const cause =
+    error && typeof error === "object" && "cause" in error ? (error as { cause: unknown }).cause : undefined;
   if (cause && cause !== error && isTlsFailure(cause)) return true;
   const msg = error instanceof Error ? error.message : String(error);
   return /self[- ]signed certificate|unable to verify|certificate|wrong version number/i.test(msg);

@@ -117,9 +117,14 @@ export interface OutboxEntry {
 export interface OutboxRepo {
   get(key: string): OutboxEntry | undefined;
   /** Inserts when the key is new; returns the stored entry either way (idempotent). */
-  enqueue(entry: Omit<OutboxEntry, "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt"> & {
-    nextAttemptAt?: string;
-  }): { entry: OutboxEntry; created: boolean };
+  enqueue(
+    entry: Omit<
+      OutboxEntry,
+      "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt"
+    > & {
+      nextAttemptAt?: string;
+    },
+  ): { entry: OutboxEntry; created: boolean };
   markSent(key: string, response: string): void;
   markAttemptFailed(key: string, error: string, nextAttemptAt: string): void;
   markFailed(key: string, error: string): void;

@@ -1,0 +1,65 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { EmailChannelError } from "../../errors/index.js";
+import type { StateStore } from "../types.js";
+import { davRepo, firedRepo, kvRepo, rateRepo } from "./dav-repos.js";
+import { conversationRepo, cursorRepo, inboundLedger, threadRepo } from "./mail-repos.js";
+import { migrate } from "./migrations.js";
+import { outboxRepo } from "./outbox-repo.js";
+import { profileSink, reminderSink } from "./sink-repos.js";
+
+export interface SqliteStoreOptions {
+  /** File path of the database, or ":memory:" (tests). The folder is created when missing. */
+  path: string;
+  /** How long a write waits for another process's lock, in ms. Default 5000; past it the write throws SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (and migrates) the embedded SQLite state store: WAL journal, and
+ * synchronous=FULL, because "recorded before the agent runs" must survive a power cut, not only a crash.
+ */
+export function openSqliteStore(options: SqliteStoreOptions): StateStore {
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+  } catch (error) {
+    throw new EmailChannelError(
+      `cannot open the state store at ${options.path}: ${(error as Error).message}`,
+      {
+        code: "STORE_OPEN_FAILED",
+        stage: "store",
+        kind: "config",
+        retryable: false,
+        cause: error,
+      },
+    );
+  }
+  let closed = false;
+  return {
+    cursors: cursorRepo(db),
+    inbound: inboundLedger(db),
+    threads: threadRepo(db),
+    conversations: conversationRepo(db),
+    outbox: outboxRepo(db),
+    rates: rateRepo(db),
+    dav: davRepo(db),
+    fired: firedRepo(db),
+    kv: kvRepo(db),
+    reminders: reminderSink(db),
+    profiles: profileSink(db),
+    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    close() {
+      if (closed) return;
+      closed = true;
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,177 @@
+import type Database from "better-sqlite3";
+import type {
+  ConversationRepo,
+  ConversationState,
+  CursorRepo,
+  InboundLedger,
+  InboundRecord,
+  MailboxCursor,
+  ThreadLink,
+  ThreadRepo,
+} from "../types.js";
+
+type Row = Record<string, unknown>;
+const iso = () => new Date().toISOString();
+
+export function cursorRepo(db: Database.Database): CursorRepo {
+  const get = db.prepare("SELECT * FROM cursors WHERE account = ? AND mailbox = ?");
+  const set = db.prepare(
+    `INSERT INTO cursors (account, mailbox, uid_validity, last_uid) VALUES (@account, @mailbox, @uidValidity, @lastUid)
+     ON CONFLICT (account, mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid`,
+  );
+  return {
+    get(account, mailbox): MailboxCursor | undefined {
+      const r = get.get(account, mailbox) as Row | undefined;
+      return r
+        ? { account, mailbox, uidValidity: String(r.uid_validity), lastUid: Number(r.last_uid) }
+        : undefined;
+    },
+    set(c) {
+      set.run(c);
+    },
+  };
+}
+
+function toInbound(r: Row): InboundRecord {
+  return {
+    account: String(r.account),
+    mailbox: String(r.mailbox),
+    uidValidity: String(r.uid_validity),
+    uid: Number(r.uid),
+    messageId: String(r.message_id),
+    conversationId: (r.conversation_id as string | null) ?? undefined,
+    status: r.status as InboundRecord["status"],
+    attempts: Number(r.attempts),
+    reason: (r.reason as string | null) ?? undefined,
+    fromAddress: (r.from_address as string | null) ?? undefined,
+    subject: (r.subject as string | null) ?? undefined,
+    receivedAt: String(r.received_at),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+export function inboundLedger(db: Database.Database): InboundLedger {
+  const byUid = db.prepare(
+    "SELECT * FROM inbound WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?",
+  );
+  const byMid = db.prepare("SELECT * FROM inbound WHERE message_id = ? ORDER BY received_at");
+  const put = db.prepare(
+    `INSERT INTO inbound (account, mailbox, uid_validity, uid, message_id, conversation_id, status, attempts, reason,
+       from_address, subject, received_at, updated_at)
+     VALUES (@account, @mailbox, @uidValidity, @uid, @messageId, @conversationId, @status, @attempts, @reason,
+       @fromAddress, @subject, @receivedAt, @updatedAt)
+     ON CONFLICT (account, mailbox, uid_validity, uid) DO UPDATE SET message_id = excluded.message_id,
+       conversation_id = excluded.conversation_id, status = excluded.status, attempts = excluded.attempts,
+       reason = excluded.reason, from_address = excluded.from_address, subject = excluded.subject,
+       updated_at = excluded.updated_at`,
+  );
+  const bump = db.prepare(
+    `UPDATE inbound SET attempts = attempts + 1, updated_at = ?
+     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ? RETURNING attempts`,
+  );
+  const unfinishedAll = db.prepare(
+    "SELECT * FROM inbound WHERE status = 'received' ORDER BY received_at, uid",
+  );
+  const unfinishedAcc = db.prepare(
+    "SELECT * FROM inbound WHERE status = 'received' AND account = ? ORDER BY received_at, uid",
+  );
+  const counts = db.prepare("SELECT status, COUNT(*) AS n FROM inbound GROUP BY status");
+  return {
+    getByUid(account, mailbox, uidValidity, uid) {
+      const r = byUid.get(account, mailbox, uidValidity, uid) as Row | undefined;
+      return r ? toInbound(r) : undefined;
+    },
+    getByMessageId(messageId) {
+      return (byMid.all(messageId) as Row[]).map(toInbound);
+    },
+    put(record) {
+      const now = iso();
+      const existing = byUid.get(record.account, record.mailbox, record.uidValidity, record.uid) as
+        | Row
+        | undefined;
+      const full = {
+        conversationId: null,
+        reason: null,
+        fromAddress: null,
+        subject: null,
+        ...record,
+        receivedAt: record.receivedAt ?? (existing ? String(existing.received_at) : now),
+        updatedAt: now,
+      };
+      put.run(full);
+      return toInbound(byUid.get(record.account, record.mailbox, record.uidValidity, record.uid) as Row);
+    },
+    bumpAttempts(account, mailbox, uidValidity, uid) {
+      const r = bump.get(iso(), account, mailbox, uidValidity, uid) as Row | undefined;
+      return r ? Number(r.attempts) : 0;
+    },
+    unfinished(account) {
+      return ((account ? unfinishedAcc.all(account) : unfinishedAll.all()) as Row[]).map(toInbound);
+    },
+    countByStatus() {
+      const out: Record<string, number> = {};
+      for (const r of counts.all() as Row[]) out[String(r.status)] = Number(r.n);
+      return out;
+    },
+  };
+}
+
+export function threadRepo(db: Database.Database): ThreadRepo {
+  const get = db.prepare("SELECT * FROM threads WHERE message_id = ?");
+  const put = db.prepare(
+    `INSERT INTO threads (message_id, conversation_id, participants, direction, at)
+     VALUES (@messageId, @conversationId, @participants, @direction, @at)
+     ON CONFLICT (message_id) DO NOTHING`,
+  );
+  return {
+    get(messageId): ThreadLink | undefined {
+      const r = get.get(messageId) as Row | undefined;
+      if (!r) return undefined;
+      return {
+        messageId: String(r.message_id),
+        conversationId: String(r.conversation_id),
+        participants: JSON.parse(String(r.participants)) as string[],
+        direction: r.direction as ThreadLink["direction"],
+        at: String(r.at),
+      };
+    },
+    // First writer wins: a Message-ID belongs to the conversation it was first seen in, so a later
+    // stranger re-using it cannot move it.
+    put(link) {
+      put.run({ ...link, participants: JSON.stringify(link.participants) });
+    },
+  };
+}
+
+export function conversationRepo(db: Database.Database): ConversationRepo {
+  const get = db.prepare("SELECT * FROM conversations WHERE conversation_id = ?");
+  const put = db.prepare(
+    `INSERT INTO conversations (conversation_id, account, subject, participants, last_message_id, last_references, updated_at)
+     VALUES (@conversationId, @account, @subject, @participants, @lastMessageId, @lastReferences, @updatedAt)
+     ON CONFLICT (conversation_id) DO UPDATE SET account = excluded.account, subject = excluded.subject,
+       participants = excluded.participants, last_message_id = excluded.last_message_id,
+       last_references = excluded.last_references, updated_at = excluded.updated_at`,
+  );
+  return {
+    get(conversationId): ConversationState | undefined {
+      const r = get.get(conversationId) as Row | undefined;
+      if (!r) return undefined;
+      return {
+        conversationId: String(r.conversation_id),
+        account: String(r.account),
+        subject: String(r.subject),
+        participants: JSON.parse(String(r.participants)) as string[],
+        lastMessageId: String(r.last_message_id),
+        lastReferences: JSON.parse(String(r.last_references)) as string[],
+        updatedAt: String(r.updated_at),
+      };
+    },
+    put(state) {
+      put.run({
+        ...state,
+        participants: JSON.stringify(state.participants),
+        lastReferences: JSON.stringify(state.lastReferences),
+      });
+    },
+  };
+}

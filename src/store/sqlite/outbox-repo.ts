@@ -1,0 +1,99 @@
+import type Database from "better-sqlite3";
+import type { OutboxEntry, OutboxRepo } from "../types.js";
+
+type Row = Record<string, unknown>;
+const iso = () => new Date().toISOString();
+
+function toEntry(r: Row): OutboxEntry {
+  return {
+    key: String(r.key),
+    conversationId: String(r.conversation_id),
+    messageId: String(r.message_id),
+    account: String(r.account),
+    recipients: JSON.parse(String(r.recipients)) as string[],
+    raw: new Uint8Array(r.raw as Buffer),
+    status: r.status as OutboxEntry["status"],
+    attempts: Number(r.attempts),
+    nextAttemptAt: String(r.next_attempt_at),
+    lastError: (r.last_error as string | null) ?? undefined,
+    response: (r.response as string | null) ?? undefined,
+    savedToSent: Number(r.saved_to_sent) === 1,
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+  };
+}
+
+export function outboxRepo(db: Database.Database): OutboxRepo {
+  const get = db.prepare("SELECT * FROM outbox WHERE key = ?");
+  const insert = db.prepare(
+    `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts, next_attempt_at,
+       created_at, updated_at)
+     VALUES (@key, @conversationId, @messageId, @account, @recipients, @raw, 'pending', 0, @nextAttemptAt, @now, @now)
+     ON CONFLICT (key) DO NOTHING`,
+  );
+  const sent = db.prepare(
+    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, response = ?, last_error = NULL, updated_at = ? WHERE key = ?",
+  );
+  const attemptFailed = db.prepare(
+    `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+     WHERE key = ? AND status = 'pending'`,
+  );
+  const failed = db.prepare(
+    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE key = ?",
+  );
+  const savedToSent = db.prepare("UPDATE outbox SET saved_to_sent = 1, updated_at = ? WHERE key = ?");
+  const due = db.prepare(
+    "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at LIMIT ?",
+  );
+  const pending = db.prepare("SELECT * FROM outbox WHERE status = 'pending' ORDER BY created_at");
+  const unsaved = db.prepare(
+    "SELECT * FROM outbox WHERE status = 'sent' AND saved_to_sent = 0 ORDER BY created_at",
+  );
+  const counts = db.prepare("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status");
+  return {
+    get(key) {
+      const r = get.get(key) as Row | undefined;
+      return r ? toEntry(r) : undefined;
+    },
+    enqueue(entry) {
+      const now = iso();
+      const info = insert.run({
+        key: entry.key,
+        conversationId: entry.conversationId,
+        messageId: entry.messageId,
+        account: entry.account,
+        recipients: JSON.stringify(entry.recipients),
+        raw: Buffer.from(entry.raw),
+        nextAttemptAt: entry.nextAttemptAt ?? now,
+        now,
+      });
+      return { entry: toEntry(get.get(entry.key) as Row), created: info.changes === 1 };
+    },
+    markSent(key, response) {
+      sent.run(response, iso(), key);
+    },
+    markAttemptFailed(key, error, nextAttemptAt) {
+      attemptFailed.run(error, nextAttemptAt, iso(), key);
+    },
+    markFailed(key, error) {
+      failed.run(error, iso(), key);
+    },
+    markSavedToSent(key) {
+      savedToSent.run(iso(), key);
+    },
+    due(now, limit = 100) {
+      return (due.all(now.toISOString(), limit) as Row[]).map(toEntry);
+    },
+    pending() {
+      return (pending.all() as Row[]).map(toEntry);
+    },
+    unsaved() {
+      return (unsaved.all() as Row[]).map(toEntry);
+    },
+    countByStatus() {
+      const out: Record<string, number> = {};
+      for (const r of counts.all() as Row[]) out[String(r.status)] = Number(r.n);
+      return out;
+    },
+  };
+}

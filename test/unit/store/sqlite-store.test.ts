@@ -1,0 +1,174 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { openSqliteStore, SCHEMA_VERSION } from "../../../src/store/index.js";
+
+const dirs: string[] = [];
+function tempPath(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ec-store-"));
+  dirs.push(dir);
+  return join(dir, "state", "store.sqlite");
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe("SQLite state store", () => {
+  it("persists cursors and the inbound ledger across reopen", () => {
+    const path = tempPath();
+    const a = openSqliteStore({ path });
+    a.cursors.set({ account: "hello@x.test", mailbox: "INBOX", uidValidity: "42", lastUid: 7 });
+    a.inbound.put({
+      account: "hello@x.test",
+      mailbox: "INBOX",
+      uidValidity: "42",
+      uid: 8,
+      messageId: "m8@x.test",
+      status: "received",
+      attempts: 0,
+    });
+    expect(a.inbound.bumpAttempts("hello@x.test", "INBOX", "42", 8)).toBe(1);
+    a.close();
+    a.close(); // idempotent
+    const b = openSqliteStore({ path });
+    expect(b.cursors.get("hello@x.test", "INBOX")).toEqual({
+      account: "hello@x.test",
+      mailbox: "INBOX",
+      uidValidity: "42",
+      lastUid: 7,
+    });
+    const unfinished = b.inbound.unfinished();
+    expect(unfinished.map((r) => [r.uid, r.attempts, r.status])).toEqual([[8, 1, "received"]]);
+    b.inbound.put({ ...unfinished[0]!, status: "handled" });
+    expect(b.inbound.unfinished()).toEqual([]);
+    expect(b.inbound.getByMessageId("m8@x.test")[0]?.status).toBe("handled");
+    expect(b.inbound.countByStatus()).toEqual({ handled: 1 });
+    b.close();
+  });
+
+  it("keeps the first conversation a Message-ID was seen in", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    s.threads.put({
+      messageId: "a@x",
+      conversationId: "c1",
+      participants: ["alice@x"],
+      direction: "in",
+      at: "t",
+    });
+    s.threads.put({
+      messageId: "a@x",
+      conversationId: "c2",
+      participants: ["mallory@x"],
+      direction: "in",
+      at: "t",
+    });
+    expect(s.threads.get("a@x")?.conversationId).toBe("c1");
+    expect(s.threads.get("a@x")?.participants).toEqual(["alice@x"]);
+    s.close();
+  });
+
+  it("enqueues outbox entries idempotently by key and tracks their state", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const base = {
+      key: "in-1#0",
+      conversationId: "c",
+      messageId: "out-1@x",
+      account: "hello@x",
+      recipients: ["alice@x"],
+      raw: new TextEncoder().encode("Subject: hi\r\n\r\nbody"),
+    };
+    const first = s.outbox.enqueue(base);
+    const second = s.outbox.enqueue({ ...base, messageId: "other@x" });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(second.entry.messageId).toBe("out-1@x");
+    expect(new TextDecoder().decode(second.entry.raw)).toContain("Subject: hi");
+    expect(s.outbox.due(new Date(Date.now() + 1000)).map((e) => e.key)).toEqual(["in-1#0"]);
+    const later = new Date(Date.now() + 60_000).toISOString();
+    s.outbox.markAttemptFailed("in-1#0", "421 try later", later);
+    expect(s.outbox.due(new Date())).toEqual([]);
+    expect(s.outbox.get("in-1#0")?.attempts).toBe(1);
+    s.outbox.markSent("in-1#0", "250 ok");
+    expect(s.outbox.pending()).toEqual([]);
+    expect(s.outbox.unsaved().map((e) => e.key)).toEqual(["in-1#0"]);
+    s.outbox.markSavedToSent("in-1#0");
+    expect(s.outbox.unsaved()).toEqual([]);
+    expect(s.outbox.countByStatus()).toEqual({ sent: 1 });
+    s.close();
+  });
+
+  it("counts rate events in a window and marks reminders fired once", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const t0 = new Date("2026-01-01T00:00:00Z");
+    for (let i = 0; i < 5; i++) s.rates.record("sender:alice", new Date(t0.getTime() + i * 60_000));
+    expect(s.rates.count("sender:alice", new Date(t0.getTime() + 2 * 60_000))).toBe(3);
+    s.rates.prune(new Date(t0.getTime() + 4 * 60_000));
+    expect(s.rates.count("sender:alice", t0)).toBe(1);
+    expect(s.fired.markFired("r1", t0)).toBe(true);
+    expect(s.fired.markFired("r1", t0)).toBe(false);
+    expect(s.fired.wasFired("r1", t0)).toBe(true);
+    expect(s.fired.wasFired("r1", new Date(t0.getTime() + 1))).toBe(false);
+    s.close();
+  });
+
+  it("stores DAV collections and objects, and the embedded sinks", async () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    s.dav.putCollection({
+      url: "http://h/cal/",
+      account: "a@x",
+      kind: "calendar",
+      syncToken: "t1",
+      updatedAt: "now",
+    });
+    s.dav.putObject({
+      collectionUrl: "http://h/cal/",
+      href: "/cal/e1",
+      etag: '"1"',
+      data: "BEGIN:VCALENDAR",
+      updatedAt: "now",
+    });
+    expect(s.dav.getCollection("http://h/cal/")?.syncToken).toBe("t1");
+    expect(s.dav.listObjects("http://h/cal/").map((o) => o.href)).toEqual(["/cal/e1"]);
+    s.dav.deleteCollection("http://h/cal/");
+    expect(s.dav.listObjects("http://h/cal/")).toEqual([]);
+
+    const fireAt = new Date("2026-02-01T09:00:00Z");
+    await s.reminders.upsert([
+      {
+        id: "r1",
+        userId: "email:a@x",
+        title: "Dentist",
+        fireAt,
+        eventStart: new Date("2026-02-01T10:00:00Z"),
+        source: { calendarUrl: "c", href: "h", uid: "u" },
+      },
+    ]);
+    const [r] = await s.reminders.list();
+    expect(r?.fireAt.toISOString()).toBe(fireAt.toISOString());
+    await s.profiles.upsert([
+      {
+        id: "p1",
+        userIds: ["email:alice@x"],
+        displayName: "Alice",
+        emails: [{ address: "Alice@X" }],
+        phones: [],
+        source: { addressBookUrl: "b", href: "h", uid: "u" },
+      },
+    ]);
+    expect((await s.profiles.lookupByEmail("alice@x"))?.displayName).toBe("Alice");
+    await s.profiles.remove(["p1"]);
+    expect(await s.profiles.lookupByEmail("alice@x")).toBeUndefined();
+    s.close();
+  });
+
+  it("refuses a store written by a newer schema", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => openSqliteStore({ path })).toThrow(/newer than this release/);
+  });
+});
