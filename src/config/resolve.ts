@@ -1,0 +1,160 @@
+import { ConfigError } from "../errors/index.js";
+import {
+  type AccountConfig,
+  type ResolvedConfig,
+  Secret,
+  type ServerEndpoint,
+  type TlsMode,
+} from "./resolved.js";
+import type { FileConfig } from "./schema.js";
+
+const DEFAULT_PER_SENDER = [
+  { max: 10, windowSeconds: 600 },
+  { max: 60, windowSeconds: 3600 },
+];
+const DEFAULT_PER_CONVERSATION = [{ max: 20, windowSeconds: 600 }];
+
+/** CONTRACT.md: `*_USE_TLS=true` = implicit TLS on 993/465, required STARTTLS elsewhere; false = opportunistic. */
+export function tlsModeFor(port: number, useTls: boolean, implicitPort: number): TlsMode {
+  if (!useTls) return "opportunistic";
+  return port === implicitPort ? "implicit" : "starttls";
+}
+
+function endpoint(value: string, defaultPort: number, useTls: boolean, implicitPort: number): ServerEndpoint {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(value.trim())!;
+  const host = m[1]!.replace(/^\[|\]$/g, "");
+  const port = m[2] ? Number(m[2]) : defaultPort;
+  return { host, port, tls: tlsModeFor(port, useTls, implicitPort) };
+}
+
+function resolveAccounts(cfg: FileConfig): AccountConfig[] {
+  const issues: { path: string; message: string }[] = [];
+  const entries = cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
+  const shared = entries.length > 1 && !cfg.login_template;
+  const accounts: AccountConfig[] = [];
+  entries.forEach((entry, i) => {
+    const path = `channels.email.monitored_accounts.${i}`;
+    const address = entry.address.trim().toLowerCase();
+    let username = "username" in entry ? entry.username : undefined;
+    let password = "password" in entry ? entry.password : undefined;
+    if (!username) {
+      if (cfg.login_template) username = cfg.login_template.replaceAll("%u", address);
+      else if (!shared && cfg.imap_username) username = cfg.imap_username;
+    }
+    if (!password) password = cfg.imap_password;
+    if (!username) {
+      issues.push({
+        path: `${path}.username`,
+        message:
+          shared && cfg.imap_username
+            ? 'several accounts cannot share one imap_username: give each account its own username/password or set login_template (e.g. "%u*master")'
+            : "no IMAP username: set imap_username (EMAIL_IMAP_USERNAME), a per-account username, or login_template",
+      });
+      return;
+    }
+    if (!password) {
+      issues.push({
+        path: `${path}.password`,
+        message: "no IMAP password: set imap_password (EMAIL_IMAP_PASSWORD) or a per-account password",
+      });
+      return;
+    }
+    const acct = entry as {
+      smtp_username?: string;
+      smtp_password?: string;
+      name?: string;
+      mailboxes?: string[];
+    };
+    const smtpUser = acct.smtp_username ?? (entries.length === 1 ? cfg.smtp_username : undefined) ?? username;
+    const smtpPass = acct.smtp_password ?? (acct.smtp_username ? undefined : cfg.smtp_password) ?? password;
+    if (accounts.some((a) => a.address === address)) {
+      issues.push({ path: `${path}.address`, message: "this address is listed twice" });
+      return;
+    }
+    accounts.push({
+      address,
+      ...(acct.name ? { name: acct.name } : {}),
+      imap: { username, password: new Secret(password) },
+      smtp: { username: smtpUser, password: new Secret(smtpPass) },
+      mailboxes: acct.mailboxes ?? cfg.mailboxes,
+    });
+  });
+  if (issues.length) throw new ConfigError(formatIssues(issues), issues);
+  return accounts;
+}
+
+export function formatIssues(issues: { path: string; message: string }[]): string {
+  return `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`;
+}
+
+const windows = (
+  w: { max: number; window_seconds: number }[] | undefined,
+  fallback: typeof DEFAULT_PER_SENDER,
+) => (w ? w.map((x) => ({ max: x.max, windowSeconds: x.window_seconds })) : fallback);
+
+/** File config (validated) -> the resolved configuration. `ca` is the CA file's contents, read by the loader. */
+export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
+  const imap = endpoint(cfg.imap_server, cfg.imap_use_tls ? 993 : 143, cfg.imap_use_tls, 993);
+  const smtp = endpoint(cfg.smtp_server, cfg.smtp_use_tls ? 465 : 587, cfg.smtp_use_tls, 465);
+  const authservIds = cfg.sender_auth.authserv_ids;
+  return {
+    enabled: cfg.enabled,
+    imap,
+    smtp: { ...smtp, maxConnections: cfg.smtp_max_connections, rateLimitPerSecond: cfg.smtp_rate_limit },
+    tls: {
+      ...(ca !== undefined ? { ca } : {}),
+      ...(cfg.tls_ca_file ? { caFile: cfg.tls_ca_file } : {}),
+      rejectUnauthorized: cfg.tls_reject_unauthorized,
+    },
+    accounts: resolveAccounts(cfg),
+    ...(cfg.caldav_url ? { caldavUrl: cfg.caldav_url } : {}),
+    ...(cfg.carddav_url ? { carddavUrl: cfg.carddav_url } : {}),
+    watch: {
+      idle: cfg.idle,
+      pollIntervalMs: cfg.poll_interval * 1000,
+      sweepIntervalMs: cfg.sweep_interval * 1000,
+      initialSync: cfg.initial_sync,
+      ...(cfg.processed_mailbox ? { processedMailbox: cfg.processed_mailbox } : {}),
+      quarantineMailbox: cfg.quarantine_mailbox,
+      maxAttempts: cfg.max_attempts,
+      maxMessageBytes: cfg.max_message_bytes,
+      dedupeAcrossMailboxes: cfg.dedupe_across_mailboxes,
+      concurrency: cfg.concurrency,
+    },
+    allowedSenders: cfg.allowed_senders.map((s) => s.toLowerCase()),
+    allowContacts: cfg.allow_contacts,
+    senderAuth: {
+      policy: cfg.sender_auth.policy ?? (authservIds.length > 0 ? "enforce" : "off"),
+      authservIds,
+    },
+    rateLimits: {
+      perSender: windows(cfg.rate_limits.per_sender, DEFAULT_PER_SENDER),
+      perConversation: windows(cfg.rate_limits.per_conversation, DEFAULT_PER_CONVERSATION),
+    },
+    stateDir: cfg.state_dir,
+    timezone: cfg.timezone,
+    reply: {
+      replyAll: cfg.reply.reply_all,
+      quoteOriginal: cfg.reply.quote_original,
+      apology: cfg.reply.apology,
+      sendStatus: cfg.reply.send_status,
+      saveToSent: cfg.reply.save_to_sent,
+    },
+    agentTimeoutMs: cfg.agent_timeout * 1000,
+    attachments: {
+      maxBytes: cfg.attachments.max_bytes,
+      maxCount: cfg.attachments.max_count,
+      allowTypes: cfg.attachments.allow_types,
+      denyTypes: cfg.attachments.deny_types,
+    },
+    reminders: {
+      horizonDays: cfg.reminders.horizon_days,
+      graceMinutes: cfg.reminders.grace_minutes,
+      ...(cfg.reminders.default_alarm_minutes !== undefined
+        ? { defaultAlarmMinutes: cfg.reminders.default_alarm_minutes }
+        : {}),
+      emailUser: cfg.reminders.email_user,
+    },
+    davPollIntervalMs: cfg.dav_poll_interval * 1000,
+  };
+}

@@ -1,0 +1,92 @@
+/** The validated, resolved configuration the library runs on (camelCase; secrets kept in `Secret`). */
+
+/**
+ * A secret string: its value is read with `reveal()` where a protocol needs it, and it prints as
+ * "[redacted]" through String(), JSON.stringify and util.inspect, so it cannot leak into a log or error.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return "[redacted]";
+  }
+  toJSON(): string {
+    return "[redacted]";
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[redacted]";
+  }
+}
+
+/** How TLS is used: implicit (993/465), required STARTTLS, or opportunistic STARTTLS. */
+export type TlsMode = "implicit" | "starttls" | "opportunistic";
+
+export interface ServerEndpoint {
+  host: string;
+  port: number;
+  tls: TlsMode;
+}
+
+export interface TlsSettings {
+  /** PEM contents of the extra CA (read from tls_ca_file), trusted in addition to the system CAs. */
+  ca?: string;
+  caFile?: string;
+  rejectUnauthorized: boolean;
+}
+
+export interface AccountConfig {
+  address: string;
+  name?: string;
+  imap: { username: string; password: Secret };
+  smtp: { username: string; password: Secret };
+  mailboxes: string[];
+}
+
+export interface RateWindow {
+  max: number;
+  windowSeconds: number;
+}
+
+export interface ResolvedConfig {
+  enabled: boolean;
+  imap: ServerEndpoint;
+  smtp: ServerEndpoint & { maxConnections: number; rateLimitPerSecond: number };
+  tls: TlsSettings;
+  accounts: AccountConfig[];
+  caldavUrl?: string;
+  carddavUrl?: string;
+  watch: {
+    idle: boolean;
+    pollIntervalMs: number;
+    sweepIntervalMs: number;
+    initialSync: "unseen" | "new" | "all";
+    processedMailbox?: string;
+    quarantineMailbox: string;
+    maxAttempts: number;
+    maxMessageBytes: number;
+    dedupeAcrossMailboxes: boolean;
+    concurrency: number;
+  };
+  allowedSenders: string[];
+  allowContacts: boolean;
+  senderAuth: { policy: "off" | "warn" | "enforce"; authservIds: string[] };
+  rateLimits: { perSender: RateWindow[]; perConversation: RateWindow[] };
+  stateDir: string;
+  timezone: string;
+  reply: {
+    replyAll: boolean;
+    quoteOriginal: boolean;
+    apology: string;
+    sendStatus: boolean;
+    saveToSent: boolean;
+  };
+  agentTimeoutMs: number;
+  attachments: { maxBytes: number; maxCount: number; allowTypes: string[]; denyTypes: string[] };
+  reminders: { horizonDays: number; graceMinutes: number; defaultAlarmMinutes?: number; emailUser: boolean };
+  davPollIntervalMs: number;
+}

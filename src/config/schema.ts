@@ -1,0 +1,171 @@
+import { z } from "zod";
+
+/**
+ * The file schema: keys under `channels.email` in config.yaml, snake_case (../shared/CONTRACT.md).
+ * Environment variables are mapped onto the same keys (env.ts) before validation, so one schema checks
+ * both. Every object is strict: an unknown key is an error that names it.
+ */
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, {
+    message: 'expected "host:port", e.g. "localhost:993"',
+  });
+
+const email = z
+  .string()
+  .trim()
+  .regex(/^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.?[^\s@<>()",;:]*$/, { message: "expected an email address" });
+
+const secondsPositive = z
+  .number({ message: "expected a number of seconds" })
+  .positive({ message: "expected a number of seconds > 0" });
+const positiveInt = z
+  .number({ message: "expected a whole number" })
+  .int({ message: "expected a whole number" })
+  .positive({ message: "expected a whole number > 0" });
+const nonNegInt = z
+  .number({ message: "expected a whole number" })
+  .int({ message: "expected a whole number" })
+  .min(0, { message: "expected a whole number >= 0" });
+
+export const accountSchema = z.strictObject({
+  /** The address the assistant answers as, and the mailbox owner. */
+  address: email,
+  /** Display name in From; default: none. */
+  name: z.string().optional(),
+  /** IMAP login; default: the shared imap_username / login_template. */
+  username: z.string().min(1).optional(),
+  password: z.string().min(1).optional(),
+  /** SMTP login; default: this account's IMAP login. */
+  smtp_username: z.string().min(1).optional(),
+  smtp_password: z.string().min(1).optional(),
+  /** Mailboxes to watch; default: the global `mailboxes`. */
+  mailboxes: z.array(z.string().min(1)).min(1).optional(),
+});
+
+const rateWindow = z.strictObject({
+  max: positiveInt,
+  window_seconds: secondsPositive,
+});
+
+export const fileSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  imap_server: hostPort,
+  smtp_server: hostPort,
+  imap_username: z.string().min(1).optional(),
+  imap_password: z.string().min(1).optional(),
+  smtp_username: z.string().min(1).optional(),
+  smtp_password: z.string().min(1).optional(),
+  imap_use_tls: z.boolean().default(true),
+  smtp_use_tls: z.boolean().default(true),
+  /** Login name template for a master-user login: "%u" is the account address, e.g. "%u*master". */
+  login_template: z.string().includes("%u", { message: 'expected a template containing "%u"' }).optional(),
+  caldav_url: z.url({ message: "expected an http(s) URL" }).optional(),
+  carddav_url: z.url({ message: "expected an http(s) URL" }).optional(),
+  monitored_accounts: z
+    .array(z.union([email, accountSchema]))
+    .min(1, { message: "expected at least one account" }),
+  /** Seconds between polls when IDLE is unavailable or disabled. */
+  poll_interval: secondsPositive.default(30),
+  /** Mailboxes watched per account. */
+  mailboxes: z.array(z.string().min(1)).min(1).default(["INBOX"]),
+  /** Use IMAP IDLE when the server offers it; false = poll. */
+  idle: z.boolean().default(true),
+  /** Seconds between full sweeps while IDLEing (catches what a dead IDLE missed). */
+  sweep_interval: secondsPositive.default(60),
+  /** What the first start handles: unseen mail, only mail arriving from now on, or everything. */
+  initial_sync: z.enum(["unseen", "new", "all"]).default("unseen"),
+  /** After handling, move the message here (created if missing); default: leave it in place. */
+  processed_mailbox: z.string().min(1).optional(),
+  /** Where messages the channel cannot handle are moved. */
+  quarantine_mailbox: z.string().min(1).default("Quarantine"),
+  /** Handling failures before a message is quarantined. */
+  max_attempts: positiveInt.default(3),
+  /** Larger messages are not downloaded: quarantined with the reason. Bytes. */
+  max_message_bytes: positiveInt.default(25 * 1024 * 1024),
+  /** The same Message-ID in several monitored mailboxes is handled once. */
+  dedupe_across_mailboxes: z.boolean().default(true),
+  /** Conversations handled in parallel (messages of one conversation are always sequential). */
+  concurrency: positiveInt.default(4),
+  allowed_senders: z.array(z.string().trim().min(1)).default([]),
+  /** Admit every address found in the CardDAV contacts. */
+  allow_contacts: z.boolean().default(false),
+  /** Sender authentication from Authentication-Results. */
+  sender_auth: z
+    .strictObject({
+      policy: z.enum(["off", "warn", "enforce"]).optional(),
+      authserv_ids: z.array(z.string().min(1)).default([]),
+    })
+    .default({ authserv_ids: [] }),
+  rate_limits: z
+    .strictObject({
+      per_sender: z.array(rateWindow).optional(),
+      per_conversation: z.array(rateWindow).optional(),
+    })
+    .default({}),
+  state_dir: z.string().min(1).default("./.email-channel"),
+  tls_ca_file: z.string().min(1).optional(),
+  tls_reject_unauthorized: z.boolean().default(true),
+  /** The user's IANA zone for all-day events and floating times. */
+  timezone: z
+    .string()
+    .refine(
+      (tz) => {
+        try {
+          new Intl.DateTimeFormat("en", { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected an IANA time zone such as "Europe/Berlin"' },
+    )
+    .default("UTC"),
+  reply: z
+    .strictObject({
+      reply_all: z.boolean().default(false),
+      quote_original: z.boolean().default(false),
+      apology: z
+        .string()
+        .min(1)
+        .default("Sorry, something went wrong while I was working on your message. Please try again later."),
+      send_status: z.boolean().default(false),
+      save_to_sent: z.boolean().default(true),
+    })
+    .default({
+      reply_all: false,
+      quote_original: false,
+      apology: "Sorry, something went wrong while I was working on your message. Please try again later.",
+      send_status: false,
+      save_to_sent: true,
+    }),
+  /** Seconds the agent may take for one message before it is aborted. */
+  agent_timeout: secondsPositive.default(300),
+  attachments: z
+    .strictObject({
+      max_bytes: positiveInt.default(25 * 1024 * 1024),
+      max_count: positiveInt.default(50),
+      allow_types: z.array(z.string()).default([]),
+      deny_types: z.array(z.string()).default([]),
+    })
+    .default({ max_bytes: 25 * 1024 * 1024, max_count: 50, allow_types: [], deny_types: [] }),
+  reminders: z
+    .strictObject({
+      horizon_days: positiveInt.default(30),
+      grace_minutes: nonNegInt.default(15),
+      default_alarm_minutes: nonNegInt.optional(),
+      email_user: z.boolean().default(true),
+    })
+    .default({ horizon_days: 30, grace_minutes: 15, email_user: true }),
+  /** Seconds between CalDAV/CardDAV polls. */
+  dav_poll_interval: secondsPositive.default(300),
+  /** smtp pool size. */
+  smtp_max_connections: positiveInt.default(3),
+  /** Messages per second across all recipients (0 = unlimited). */
+  smtp_rate_limit: nonNegInt.default(0),
+});
+
+export type FileConfig = z.infer<typeof fileSchema>;
+export type AccountInput = z.infer<typeof accountSchema>;
