@@ -121,7 +121,7 @@ function secretsOf(raw: Plain, env: Record<string, string | undefined>): string[
   for (const [name, key] of ENV_KEYS) if (key.secret && env[name]) found.push(env[name]!);
   const walk = (v: unknown, k = ""): void => {
     if (typeof v === "string" && /pass|secret|token/i.test(k)) found.push(v);
-    else if (Array.isArray(v)) v.forEach((x) => walk(x, k));
+    else if (Array.isArray(v)) for (const x of v) walk(x, k);
     else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) walk(vv, kk);
   };
   walk(raw);
