@@ -1,0 +1,57 @@
+import type { ImapFlow } from "imapflow";
+import type { Disposition } from "./types.js";
+
+/** Keyword set on mail refused by a guard, besides \Flagged (servers without keywords ignore it). */
+export const REFUSED_KEYWORD = "$EmailChannelRefused";
+
+const created = new WeakMap<ImapFlow, Set<string>>();
+
+/** Creates a mailbox once per connection when it is missing (ALREADYEXISTS is fine). */
+export async function ensureMailbox(client: ImapFlow, path: string): Promise<void> {
+  let known = created.get(client);
+  if (!known) {
+    known = new Set();
+    created.set(client, known);
+  }
+  if (known.has(path)) return;
+  try {
+    await client.mailboxCreate(path);
+  } catch (error) {
+    const e = error as { serverResponseCode?: string; responseText?: string };
+    if (e.serverResponseCode !== "ALREADYEXISTS" && !/exists/i.test(e.responseText ?? "")) throw error;
+  }
+  known.add(path);
+}
+
+/**
+ * Applies a settled disposition to one message of the selected mailbox. Nothing is ever deleted: a
+ * message leaves the mailbox only by a MOVE to the processed or quarantine mailbox.
+ */
+export async function applyDisposition(
+  client: ImapFlow,
+  uid: number,
+  disposition: Disposition,
+  options: { processedMailbox?: string; quarantineMailbox?: string; mailbox: string },
+): Promise<void> {
+  const range = String(uid);
+  switch (disposition.action) {
+    case "none":
+      return;
+    case "seen":
+      await client.messageFlagsAdd(range, ["\\Seen"], { uid: true });
+      if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
+        await ensureMailbox(client, options.processedMailbox);
+        await client.messageMove(range, options.processedMailbox, { uid: true });
+      }
+      return;
+    case "refused":
+      await client.messageFlagsAdd(range, ["\\Flagged", REFUSED_KEYWORD], { uid: true });
+      return;
+    case "quarantine": {
+      const target = options.quarantineMailbox ?? "Quarantine";
+      await ensureMailbox(client, target);
+      await client.messageMove(range, target, { uid: true });
+      return;
+    }
+  }
+}

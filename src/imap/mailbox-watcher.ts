@@ -1,0 +1,261 @@
+import { EventEmitter } from "node:events";
+import type { ImapFlow } from "imapflow";
+import type { AccountConfig, ServerEndpoint, TlsSettings } from "../config/resolved.js";
+import { AuthError, type EmailChannelError, TlsError } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import { pause, withTimeout } from "../runtime/abort.js";
+import { backoffDelay } from "../runtime/backoff.js";
+import { Mutex } from "../runtime/mutex.js";
+import type { StateStore } from "../store/types.js";
+import { classifyImapError, createImapClient } from "./connect.js";
+import { applyDisposition } from "./dispose.js";
+import { runSyncCycle } from "./sync-cycle.js";
+import type { Disposition, MailboxHandler, WatcherHealth } from "./types.js";
+
+export interface MailboxWatcherOptions {
+  account: AccountConfig;
+  mailbox: string;
+  endpoint: ServerEndpoint;
+  tls: TlsSettings;
+  store: StateStore;
+  handler: MailboxHandler;
+  logger: Logger;
+  /** Use IDLE when the server offers it. Default true. */
+  idle?: boolean;
+  /** Poll interval without IDLE, ms. Default 30000. */
+  pollIntervalMs?: number;
+  /** Full sweep interval while IDLEing, ms (catches what a dead IDLE missed). Default 60000. */
+  sweepIntervalMs?: number;
+  /** A sync cycle taking longer than this is a dead link: the connection is dropped. Default 45000 ms. */
+  cycleTimeoutMs?: number;
+  initialSync?: "unseen" | "new" | "all";
+  /** Default 25 MiB. */
+  maxMessageBytes?: number;
+  processedMailbox?: string;
+  quarantineMailbox?: string;
+  /** After this many authentication (or certificate) failures in a row the account stops. Default 3. */
+  maxAuthFailures?: number;
+  /** Backoff between reconnects, ms. Defaults 1000 .. 60000 with jitter. */
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Socket inactivity timeout, ms. Default 60000. */
+  socketTimeoutMs?: number;
+}
+
+/**
+ * Watches one mailbox of one account: IDLE push with a periodic sweep (or polling), reconnects with
+ * backoff, a durable UID cursor. Emits "health" on every state change and "error" never: errors are
+ * reported through health and logs so that no connection error can crash the host process.
+ */
+export class MailboxWatcher extends EventEmitter {
+  readonly #o: MailboxWatcherOptions;
+  readonly #log: Logger;
+  readonly #mutex = new Mutex();
+  readonly #pending = new Map<number, Disposition>();
+  #abort = new AbortController();
+  #client: ImapFlow | undefined;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #dirty = true;
+  #health: WatcherHealth;
+  #ready?: { resolve: () => void; reject: (e: Error) => void };
+
+  constructor(options: MailboxWatcherOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.logger.child({
+      account: options.account.address,
+      mailbox: options.mailbox,
+      stage: "imap",
+    });
+    this.#health = {
+      account: options.account.address,
+      mailbox: options.mailbox,
+      state: "stopped",
+      mode: options.idle === false ? "poll" : "idle",
+      reconnects: 0,
+      consecutiveAuthFailures: 0,
+    };
+  }
+
+  get health(): WatcherHealth {
+    return { ...this.#health };
+  }
+
+  /** Starts watching; resolves after the first successful sync, rejects if the account fails for good. */
+  start(): Promise<void> {
+    if (this.#loop) return Promise.resolve();
+    this.#abort = new AbortController();
+    const ready = new Promise<void>((resolve, reject) => {
+      this.#ready = { resolve, reject };
+    });
+    this.#loop = this.#run().catch((error) =>
+      this.#log.error({ err: error }, "watcher loop ended unexpectedly"),
+    );
+    return ready;
+  }
+
+  /** Stops: aborts waits, closes the socket, resolves when the loop has ended. Idempotent. */
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    this.#wake?.();
+    this.#client?.close();
+    await this.#loop;
+    this.#loop = undefined;
+    this.#setHealth({ state: "stopped" });
+  }
+
+  /** Something happened (EXISTS, a settle): run a sync cycle soon. */
+  kick(): void {
+    this.#dirty = true;
+    this.#wake?.();
+  }
+
+  /** Records what to do with a message once its handling is settled; applied on this connection. */
+  settle(uid: number, disposition: Disposition): void {
+    if (disposition.action === "none") return;
+    this.#pending.set(uid, disposition);
+    this.kick();
+  }
+
+  #setHealth(patch: Partial<WatcherHealth>): void {
+    this.#health = { ...this.#health, ...patch };
+    this.emit("health", this.health);
+  }
+
+  async #run(): Promise<void> {
+    let attempt = 0;
+    const signal = this.#abort.signal;
+    while (!signal.aborted) {
+      this.#setHealth({ state: "connecting" });
+      const client = createImapClient({
+        endpoint: this.#o.endpoint,
+        tls: this.#o.tls,
+        auth: this.#o.account.imap,
+        logger: this.#log,
+        disableIdle: this.#o.idle === false,
+        socketTimeoutMs: this.#o.socketTimeoutMs ?? 60_000,
+      });
+      // Listeners first: no connection error may surface as an unhandled 'error' event.
+      client.on("error", (error: unknown) => this.#log.warn({ err: error }, "IMAP connection error"));
+      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
+      this.#client = client;
+      try {
+        await client.connect();
+        await client.mailboxOpen(this.#o.mailbox);
+        const canIdle = this.#o.idle !== false && client.capabilities.has("IDLE");
+        this.#setHealth({ mode: canIdle ? "idle" : "poll" });
+        if (this.#o.idle !== false && !canIdle) this.#log.warn("server lacks IDLE: polling instead");
+        client.on("exists", () => this.kick());
+        this.#dirty = true;
+        await this.#session(client, closed, canIdle);
+        attempt = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        const e = classifyImapError(error, `${this.#o.endpoint.host}:${this.#o.endpoint.port}`);
+        const fatalKind = e instanceof AuthError || e instanceof TlsError;
+        const failures = fatalKind ? this.#health.consecutiveAuthFailures + 1 : 0;
+        this.#setHealth({
+          state: "backoff",
+          consecutiveAuthFailures: failures,
+          lastError: { code: e.code, message: e.message, at: new Date().toISOString() },
+        });
+        this.#log.warn({ err: e, code: e.code, attempt }, "IMAP session ended");
+        if (fatalKind && failures >= (this.#o.maxAuthFailures ?? 3)) {
+          this.#fail(e);
+          break;
+        }
+      } finally {
+        this.#client = undefined;
+        client.removeAllListeners("exists");
+        client.close();
+      }
+      if (signal.aborted) break;
+      this.#health.reconnects++;
+      const delay = backoffDelay(attempt++, {
+        baseMs: this.#o.backoffBaseMs ?? 1000,
+        maxMs: this.#o.backoffMaxMs ?? 60_000,
+      });
+      this.#log.info({ delayMs: delay }, "reconnecting after backoff");
+      await pause(delay, signal);
+    }
+  }
+
+  #fail(error: EmailChannelError): void {
+    this.#setHealth({ state: "failed" });
+    this.#log.error(
+      { err: error, code: error.code },
+      "account stopped: it keeps failing to log in; fix the credentials or certificate",
+    );
+    this.#ready?.reject(error);
+    this.#ready = undefined;
+  }
+
+  /** Runs sync cycles on kicks, sweeps and poll ticks until the connection closes or stop() is called. */
+  async #session(client: ImapFlow, closed: Promise<void>, canIdle: boolean): Promise<void> {
+    const signal = this.#abort.signal;
+    const interval = canIdle ? (this.#o.sweepIntervalMs ?? 60_000) : (this.#o.pollIntervalMs ?? 30_000);
+    let isClosed = false;
+    void closed.then(() => {
+      isClosed = true;
+      this.#wake?.();
+    });
+    while (!signal.aborted && !isClosed) {
+      if (this.#dirty) {
+        this.#dirty = false;
+        await withTimeout(
+          this.#mutex.run(() => this.#cycle(client)),
+          this.#o.cycleTimeoutMs ?? 45_000,
+          () => {
+            client.close();
+            return new Error("sync cycle timed out: the connection looks dead");
+          },
+        );
+        if (this.#health.state !== "watching") {
+          this.#setHealth({
+            state: "watching",
+            connectedAt: new Date().toISOString(),
+            consecutiveAuthFailures: 0,
+          });
+          this.#ready?.resolve();
+          this.#ready = undefined;
+        }
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#dirty = true;
+          resolve();
+        }, interval);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+    if (isClosed && !signal.aborted) throw new Error("connection closed by the server or the network");
+  }
+
+  async #cycle(client: ImapFlow): Promise<void> {
+    // Settled dispositions first: they change flags or move messages out of the way.
+    for (const [uid, disposition] of [...this.#pending]) {
+      await applyDisposition(client, uid, disposition, this.#o);
+      this.#pending.delete(uid);
+    }
+    const result = await runSyncCycle(client, {
+      account: this.#o.account.address,
+      mailbox: this.#o.mailbox,
+      store: this.#o.store,
+      handler: this.#o.handler,
+      logger: this.#log,
+      initialSync: this.#o.initialSync ?? "unseen",
+      maxMessageBytes: this.#o.maxMessageBytes ?? 25 * 1024 * 1024,
+      batchSize: 100,
+      dispose: (c, uid, d) => applyDisposition(c, uid, d, this.#o),
+      signal: this.#abort.signal,
+    });
+    this.#setHealth({ lastSyncAt: new Date().toISOString() });
+    if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");
+  }
+}

@@ -1,0 +1,149 @@
+import type { ImapFlow } from "imapflow";
+import type { Logger } from "../log/index.js";
+import type { InboundRecord, StateStore } from "../store/types.js";
+import { batches, newUids, planSync } from "./sync-plan.js";
+import type { Disposition, MailboxHandler } from "./types.js";
+
+export interface SyncContext {
+  account: string;
+  mailbox: string;
+  store: StateStore;
+  handler: MailboxHandler;
+  logger: Logger;
+  initialSync: "unseen" | "new" | "all";
+  maxMessageBytes: number;
+  /** UIDs per FETCH of envelopes. Default 100. */
+  batchSize: number;
+  /** Applies a disposition to one UID (flags/move); runs on the same connection. */
+  dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
+  signal: AbortSignal;
+}
+
+const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
+
+export interface SyncResult {
+  uidValidity: string;
+  handedOver: number;
+  skipped: number;
+}
+
+/**
+ * One pass over the selected mailbox: new messages after the cursor (or the initial set, or a full
+ * rescan after a UIDVALIDITY change), plus messages whose handling never finished. Runs inside the
+ * connection lock; collects FETCH results before issuing the next command (no command inside a fetch loop).
+ */
+export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<SyncResult> {
+  const box = client.mailbox;
+  if (!box) throw new Error(`mailbox ${ctx.mailbox} is not selected`);
+  const uidValidity = String(box.uidValidity);
+  const cursor = ctx.store.cursors.get(ctx.account, ctx.mailbox);
+  const plan = planSync(cursor, { uidValidity, uidNext: Number(box.uidNext ?? 1) }, ctx.initialSync);
+  const log = ctx.logger;
+  let candidates: number[] = [];
+
+  switch (plan.kind) {
+    case "initial-skip":
+      ctx.store.cursors.set({
+        account: ctx.account,
+        mailbox: ctx.mailbox,
+        uidValidity,
+        lastUid: plan.cursorAfter,
+      });
+      log.info({ lastUid: plan.cursorAfter }, "first start: only mail arriving from now on is handled");
+      break;
+    case "initial": {
+      const found =
+        (await client.search(plan.mode === "unseen" ? { seen: false } : { all: true }, { uid: true })) || [];
+      candidates = newUids(found, 1);
+      log.info({ mode: plan.mode, count: candidates.length }, "first start: handling existing mail");
+      break;
+    }
+    case "rescan": {
+      log.warn(
+        { previous: plan.previousUidValidity, current: uidValidity },
+        "UIDVALIDITY changed: rescanning the mailbox, de-duplicated by Message-ID",
+      );
+      const found = (await client.search({ all: true }, { uid: true })) || [];
+      candidates = newUids(found, 1);
+      break;
+    }
+    case "incremental": {
+      const found = (await client.search({ uid: `${plan.fromUid}:*` }, { uid: true })) || [];
+      candidates = newUids(found, plan.fromUid);
+      break;
+    }
+  }
+
+  // Messages recorded but never finished (a crash, a stop mid-agent) are handed over again.
+  const unfinished = ctx.store.inbound
+    .unfinished(ctx.account)
+    .filter((r) => r.mailbox === ctx.mailbox && r.uidValidity === uidValidity)
+    .map((r) => r.uid);
+  const resumeSet = new Set(unfinished);
+  const all = [...new Set([...unfinished, ...candidates])].sort((a, b) => a - b);
+
+  let handedOver = 0;
+  let skipped = 0;
+  const present = new Set<number>();
+  for (const batch of batches(all, ctx.batchSize)) {
+    if (ctx.signal.aborted) break;
+    const metas = await client.fetchAll(
+      batch.join(","),
+      { uid: true, size: true, flags: true, envelope: true, internalDate: true },
+      { uid: true },
+    );
+    metas.sort((a, b) => a.uid - b.uid);
+    for (const meta of metas) {
+      if (ctx.signal.aborted) break;
+      present.add(meta.uid);
+      const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, meta.uid);
+      const base = {
+        account: ctx.account,
+        mailbox: ctx.mailbox,
+        uidValidity,
+        uid: meta.uid,
+        size: meta.size ?? 0,
+        flags: meta.flags ?? new Set<string>(),
+        ...(meta.envelope?.messageId
+          ? { envelopeMessageId: meta.envelope.messageId.replace(/^<|>$/g, "") }
+          : {}),
+        ...(meta.internalDate ? { internalDate: new Date(meta.internalDate) } : {}),
+      };
+      if (record && FINAL.has(record.status)) {
+        skipped++;
+      } else if (base.size > ctx.maxMessageBytes) {
+        await ctx.handler.onOversize(base, ctx.maxMessageBytes);
+        await ctx.dispose(client, meta.uid, {
+          action: "quarantine",
+          reason: "message larger than max_message_bytes",
+        });
+      } else {
+        const downloaded = await client.download(String(meta.uid), undefined, { uid: true });
+        if (!downloaded?.content) {
+          await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
+        } else {
+          const disposition = await ctx.handler.onMessage({
+            ...base,
+            raw: downloaded.content,
+            resumed: resumeSet.has(meta.uid) || record?.status === "received",
+          });
+          handedOver++;
+          if (disposition !== "pending") await ctx.dispose(client, meta.uid, disposition);
+        }
+      }
+      // The cursor moves only after the message is durably recorded (or was already).
+      if (plan.kind === "incremental" && meta.uid >= plan.fromUid) {
+        ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid: meta.uid });
+      }
+    }
+  }
+  for (const uid of unfinished) {
+    if (!present.has(uid) && !ctx.signal.aborted)
+      await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, uid);
+  }
+  if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
+    const lastUid = Math.max(plan.cursorAfter, ...candidates, 0);
+    ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid });
+  }
+  return { uidValidity, handedOver, skipped };
+}

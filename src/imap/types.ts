@@ -1,0 +1,53 @@
+import type { Readable } from "node:stream";
+
+/** One message the watcher hands to the inbound pipeline. */
+export interface RawMessage {
+  account: string;
+  mailbox: string;
+  uidValidity: string;
+  uid: number;
+  /** RFC822.SIZE as the server reports it. */
+  size: number;
+  flags: Set<string>;
+  /** Message-ID from the envelope, without <>; may be absent. */
+  envelopeMessageId?: string;
+  internalDate?: Date;
+  /** The raw RFC 5322 bytes, streamed. The handler must consume or destroy it. */
+  raw: Readable;
+  /** The ledger already held this message as `received`: its handling started before and never finished. */
+  resumed: boolean;
+}
+
+/** What the watcher does to a message in the mailbox once its handling is settled. */
+export type Disposition =
+  | { action: "seen" } // handled (or robot mail recorded): \Seen, then the processed mailbox if configured
+  | { action: "refused"; reason: string } // guard refused a person: \Flagged, stays unread for a human
+  | { action: "quarantine"; reason: string } // moved to the quarantine mailbox
+  | { action: "none" };
+
+export interface MailboxHandler {
+  /**
+   * Called in UID order inside the connection's lock. Must consume `message.raw` and record the message
+   * durably before resolving. Returns the disposition when it is already known (duplicate, ignored,
+   * quarantined), or "pending" when the agent will run and `settle` will be called later.
+   */
+  onMessage(message: RawMessage): Promise<Disposition | "pending">;
+  /** A message larger than the limit: record it as quarantined (it is not downloaded). */
+  onOversize(message: Omit<RawMessage, "raw" | "resumed">, limit: number): Promise<void>;
+  /** A ledger record whose message left the mailbox before its handling finished. */
+  onVanished(account: string, mailbox: string, uidValidity: string, uid: number): Promise<void>;
+}
+
+export type WatcherState = "connecting" | "watching" | "backoff" | "failed" | "stopped";
+
+export interface WatcherHealth {
+  account: string;
+  mailbox: string;
+  state: WatcherState;
+  mode: "idle" | "poll";
+  connectedAt?: string;
+  lastSyncAt?: string;
+  lastError?: { code: string; message: string; at: string };
+  reconnects: number;
+  consecutiveAuthFailures: number;
+}

@@ -1,0 +1,43 @@
+import { AbortedError, type ErrorStage } from "../errors/index.js";
+
+/** Resolves after `ms`, or rejects with AbortedError as soon as `signal` aborts. No timer outlives it. */
+export function sleep(ms: number, signal?: AbortSignal, stage: ErrorStage = "channel"): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new AbortedError(stage, signal.reason));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError(stage, signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Resolves after `ms` or when `signal` aborts, whichever comes first; never rejects. */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return sleep(ms, signal).catch(() => undefined);
+}
+
+/**
+ * Races a promise against a timeout. On timeout `onTimeout` runs (e.g. closing a socket) and the
+ * returned promise rejects with the error it returns.
+ */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { AbortedError } from "../../../src/errors/index.js";
+import { sleep, withTimeout } from "../../../src/runtime/abort.js";
+import { backoffDelay } from "../../../src/runtime/backoff.js";
+import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
+import { Mutex } from "../../../src/runtime/mutex.js";
+
+describe("backoffDelay", () => {
+  it("doubles from the base, with jitter in the upper half, capped", () => {
+    expect(backoffDelay(0, { random: () => 0 })).toBe(500);
+    expect(backoffDelay(0, { random: () => 0.999999 })).toBe(1000);
+    expect(backoffDelay(3, { random: () => 0 })).toBe(4000);
+    expect(backoffDelay(20, { random: () => 0.999999 })).toBe(60_000);
+    expect(backoffDelay(20, { random: () => 0 })).toBe(30_000);
+  });
+});
+
+describe("KeyedQueue", () => {
+  it("runs one key in order and different keys in parallel up to the limit", async () => {
+    const q = new KeyedQueue(2);
+    const log: string[] = [];
+    let running = 0;
+    let peak = 0;
+    const task = (name: string, ms: number) => async () => {
+      running++;
+      peak = Math.max(peak, running);
+      log.push(`start ${name}`);
+      await new Promise((r) => setTimeout(r, ms));
+      log.push(`end ${name}`);
+      running--;
+      return name;
+    };
+    const results = await Promise.all([
+      q.push("a", task("a1", 30)),
+      q.push("a", task("a2", 1)),
+      q.push("b", task("b1", 5)),
+      q.push("c", task("c1", 5)),
+    ]);
+    expect(results).toEqual(["a1", "a2", "b1", "c1"]);
+    expect(peak).toBe(2);
+    expect(log.indexOf("end a1")).toBeLessThan(log.indexOf("start a2"));
+    await q.onIdle();
+    expect(q.size).toBe(0);
+  });
+
+  it("keeps going after a task fails", async () => {
+    const q = new KeyedQueue(1);
+    await expect(q.push("k", async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    await expect(q.push("k", async () => 7)).resolves.toBe(7);
+  });
+});
+
+describe("Mutex and timers", () => {
+  it("serialises holders", async () => {
+    const m = new Mutex();
+    const order: number[] = [];
+    await Promise.all(
+      [1, 2, 3].map((n) =>
+        m.run(async () => {
+          order.push(n);
+          await new Promise((r) => setTimeout(r, 3));
+          order.push(n);
+        }),
+      ),
+    );
+    expect(order).toEqual([1, 1, 2, 2, 3, 3]);
+  });
+
+  it("sleep rejects on abort; withTimeout calls onTimeout", async () => {
+    const c = new AbortController();
+    const p = sleep(10_000, c.signal);
+    c.abort();
+    await expect(p).rejects.toBeInstanceOf(AbortedError);
+    let closed = false;
+    await expect(
+      withTimeout(new Promise(() => {}), 5, () => {
+        closed = true;
+        return new Error("timed out");
+      }),
+    ).rejects.toThrow("timed out");
+    expect(closed).toBe(true);
+  });
+});
