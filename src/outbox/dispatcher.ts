@@ -1,0 +1,295 @@
+/**
+ * OutboxDispatcher: sends what the outbox holds, exactly as stored, and records the outcome.
+ *
+ * Guarantees (single process per store):
+ * - The caller enqueues the finished bytes BEFORE anything is sent; an entry is marked sent only
+ *   after the server accepted it; a pending entry is sent after a restart.
+ * - One send in flight per key: the loop and `sendNow` share one promise per key, and the entry's
+ *   status is read again right before sending, so a key that is sent is never sent again.
+ * - Transient failures (4xx, network, rate limit) retry with backoff and jitter within a bounded
+ *   time and number of attempts; a 5xx or an invalid message is `failed` at once, with the
+ *   server's words, and `permanentFailure` is emitted. Auth and TLS failures say nothing about the
+ *   message (the configuration is wrong); they retry like transient ones until the bound, and are
+ *   logged as errors so a person fixes the configuration in time.
+ *
+ * The crash window: if the process dies after the server accepted a message and before `markSent`
+ * committed, the entry is still pending and is sent again after the restart. `markSent` runs first
+ * thing after the server's reply (a synchronous SQLite commit, microseconds), so the window is the
+ * network time of the final "250" plus that commit. The SMTP server cannot de-duplicate (SMTP has no
+ * idempotency key); the repeat carries the same Message-ID, which is what the recipient's client
+ * uses to show it once.
+ */
+import { EventEmitter } from "node:events";
+import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
+import { type Logger, silentLogger } from "../log/index.js";
+import type { OutboundSender } from "../smtp/types.js";
+import type { OutboxEntry } from "../store/types.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, decideRetry } from "./backoff.js";
+import { WakeableSleep, runLimited, toChannelError } from "./support.js";
+import type { DispatchOutcome, OutboxDispatcherOptions, OutboxEnqueueInput, OutboxEvents } from "./types.js";
+
+type State = "idle" | "running" | "stopping";
+
+export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
+  private readonly repo: OutboxDispatcherOptions["repo"];
+  private readonly policy: RetryPolicy;
+  private readonly log: Logger;
+  private readonly now: () => Date;
+  private readonly random: () => number;
+  private readonly inFlight = new Map<string, Promise<DispatchOutcome>>();
+  /** Retry times this process scheduled, so the loop wakes exactly then. */
+  private readonly scheduled = new Map<string, number>();
+  private readonly sleeper = new WakeableSleep();
+  private state: State = "idle";
+  private loopDone: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Aborted when stop() gives up waiting for sends in flight. */
+  private hardStop = new AbortController();
+
+  constructor(private readonly options: OutboxDispatcherOptions) {
+    super();
+    this.repo = options.repo;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.log = (options.logger ?? silentLogger()).child({ stage: "outbox" });
+    this.now = options.now ?? (() => new Date());
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Starts the background loop (idempotent): due entries, then scheduled retries as they fall due. */
+  async start(): Promise<void> {
+    if (this.state === "running") return;
+    if (this.stopping) await this.stopping;
+    this.state = "running";
+    this.hardStop = new AbortController();
+    for (const entry of this.repo.pending()) this.schedule(entry.key, Date.parse(entry.nextAttemptAt));
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops the loop (idempotent): no new attempts, waits are cut short, sends in flight may finish
+   * for up to `stopTimeoutMs`, then they are aborted. No timer outlives the returned promise.
+   */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    if (this.state === "idle" && this.inFlight.size === 0) return Promise.resolve();
+    this.state = "stopping";
+    this.sleeper.wake();
+    this.stopping = (async () => {
+      const settle = Promise.allSettled([this.loopDone, ...this.inFlight.values()]);
+      const timeoutMs = this.options.stopTimeoutMs ?? 30_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      });
+      if ((await Promise.race([settle, timedOut])) === "timeout") {
+        this.log.warn({ inFlight: this.inFlight.size }, "stop: aborting sends still in flight");
+        this.hardStop.abort(new AbortedError("smtp"));
+        await settle;
+      }
+      clearTimeout(timer);
+      this.scheduled.clear();
+      this.state = "idle";
+      this.loopDone = undefined;
+      this.stopping = undefined;
+    })();
+    return this.stopping;
+  }
+
+  /** Enqueues (idempotent by key) and wakes the loop. Returns the stored entry and whether it is new. */
+  enqueue(input: OutboxEnqueueInput): { entry: OutboxEntry; created: boolean } {
+    const stored = this.repo.enqueue(input);
+    if (stored.entry.status === "pending")
+      this.schedule(stored.entry.key, Date.parse(stored.entry.nextAttemptAt));
+    return stored;
+  }
+
+  /**
+   * Tries the entry now (the reply path, right after enqueue). A sent entry is not sent again; a
+   * failed one is not retried; a pending one waiting for a later retry is left to the loop unless
+   * `force`. While stop() runs nothing new is attempted (the entry stays pending for the next start).
+   */
+  sendNow(key: string, options: { force?: boolean; signal?: AbortSignal } = {}): Promise<DispatchOutcome> {
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const entry = this.repo.get(key);
+    if (!entry) {
+      return Promise.reject(
+        new InputError(`outbox: no entry ${key}`, { code: "OUTBOX_UNKNOWN_KEY", stage: "smtp" }),
+      );
+    }
+    if (entry.status !== "pending" || this.state === "stopping")
+      return Promise.resolve(this.outcomeOf(entry));
+    const due = Date.parse(entry.nextAttemptAt) <= this.now().getTime();
+    if (!due && entry.attempts > 0 && !options.force) return Promise.resolve(this.outcomeOf(entry));
+    return this.dispatch(entry, options.signal);
+  }
+
+  /** Number of sends in flight (for status output and tests). */
+  get activeSends(): number {
+    return this.inFlight.size;
+  }
+
+  private dispatch(entry: OutboxEntry, signal?: AbortSignal): Promise<DispatchOutcome> {
+    const existing = this.inFlight.get(entry.key);
+    if (existing) return existing;
+    const work = this.attempt(entry, signal).finally(() => this.inFlight.delete(entry.key));
+    this.inFlight.set(entry.key, work);
+    return work;
+  }
+
+  private async attempt(entry: OutboxEntry, signal?: AbortSignal): Promise<DispatchOutcome> {
+    const log = this.log.child({ key: entry.key, messageId: entry.messageId });
+    this.scheduled.delete(entry.key);
+    const deadline = Date.parse(entry.createdAt) + this.policy.maxTotalMs;
+    if (entry.attempts >= this.policy.maxAttempts || this.now().getTime() > deadline) {
+      return this.fail(entry, this.expired(entry), log);
+    }
+    const signals = [this.hardStop.signal, ...(signal ? [signal] : [])];
+    let result: Awaited<ReturnType<OutboundSender["send"]>>;
+    try {
+      const sender =
+        typeof this.options.sender === "function" ? this.options.sender(entry) : this.options.sender;
+      const from = this.options.envelopeFrom?.(entry) ?? entry.account;
+      result = await sender.send(
+        { raw: entry.raw, envelope: { from, to: entry.recipients } },
+        AbortSignal.any(signals),
+      );
+    } catch (thrown) {
+      return this.failedAttempt(entry, toChannelError(thrown), log);
+    }
+    // First thing after the server's "250": the crash window ends with this commit.
+    this.repo.markSent(entry.key, result.response);
+    const sent = this.repo.get(entry.key) ?? { ...entry, status: "sent" as const, response: result.response };
+    log.info({ response: result.response, rejected: result.rejected.length }, "sent");
+    if (result.rejected.length > 0) this.emit("recipientsRejected", sent, result.rejected);
+    this.emit("sent", sent, result);
+    await this.runOnSent(sent, { result, replayed: false });
+    return {
+      key: entry.key,
+      messageId: entry.messageId,
+      status: "sent",
+      response: result.response,
+      rejected: result.rejected,
+    };
+  }
+
+  private failedAttempt(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {
+    if (error instanceof AbortedError || error.kind === "aborted") {
+      // Not an attempt that failed: the entry stays as it was and is tried at the next start.
+      log.info("send aborted; entry stays pending");
+      return { ...this.outcomeOf(entry), error };
+    }
+    const blocksConfig = error.kind === "auth" || error.kind === "tls" || error.kind === "config";
+    if (!error.retryable && !blocksConfig) return this.fail(entry, error, log);
+    const decision = decideRetry(
+      { attempts: entry.attempts + 1, createdAt: new Date(entry.createdAt), now: this.now(), error },
+      this.policy,
+      this.random,
+    );
+    if (!decision.retry) return this.fail(entry, this.expired(entry, error, decision.reason), log);
+    const at = decision.at.toISOString();
+    this.repo.markAttemptFailed(entry.key, error.message, at);
+    this.schedule(entry.key, decision.at.getTime());
+    const level = blocksConfig ? "error" : "warn";
+    log[level]({ err: error, nextAttemptAt: at, attempts: entry.attempts + 1 }, "send failed; will retry");
+    this.emit("retryScheduled", this.repo.get(entry.key) ?? entry, error, decision.at);
+    return { key: entry.key, messageId: entry.messageId, status: "queued", error, nextAttemptAt: at };
+  }
+
+  private fail(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {
+    const words = (error as { response?: string }).response ?? error.message;
+    this.repo.markFailed(entry.key, words);
+    log.error({ err: error }, "send failed permanently");
+    this.emit("permanentFailure", this.repo.get(entry.key) ?? entry, error);
+    return { key: entry.key, messageId: entry.messageId, status: "failed", response: words, error };
+  }
+
+  private expired(
+    entry: OutboxEntry,
+    last?: EmailChannelError,
+    reason = "retries exhausted",
+  ): EmailChannelError {
+    const lastWords = last?.message ?? entry.lastError;
+    return new EmailChannelError(`outbox: ${reason}${lastWords ? `; last error: ${lastWords}` : ""}`, {
+      code: "OUTBOX_EXPIRED",
+      stage: "smtp",
+      kind: last?.kind ?? "network",
+      retryable: false,
+      ...(last ? { cause: last } : {}),
+    });
+  }
+
+  private outcomeOf(entry: OutboxEntry): DispatchOutcome {
+    const out: DispatchOutcome = {
+      key: entry.key,
+      messageId: entry.messageId,
+      status: entry.status === "pending" ? "queued" : entry.status,
+    };
+    if (entry.status === "sent" && entry.response) out.response = entry.response;
+    if (entry.status === "failed" && entry.lastError) out.response = entry.lastError;
+    if (entry.status === "pending") out.nextAttemptAt = entry.nextAttemptAt;
+    return out;
+  }
+
+  private async runOnSent(
+    entry: OutboxEntry,
+    info: Parameters<NonNullable<OutboxDispatcherOptions["onSent"]>>[1],
+  ) {
+    if (!this.options.onSent) return;
+    try {
+      await this.options.onSent(entry, info);
+    } catch (error) {
+      this.log.error({ err: error, key: entry.key }, "onSent hook failed");
+    }
+  }
+
+  private schedule(key: string, at: number): void {
+    if (Number.isNaN(at)) return;
+    this.scheduled.set(key, at);
+    if (this.state === "running") this.sleeper.wake();
+  }
+
+  private async loop(): Promise<void> {
+    if (this.options.replayUnsavedOnStart ?? true) {
+      for (const entry of this.repo.unsaved()) {
+        if (this.state !== "running") break;
+        await this.runOnSent(entry, { replayed: true });
+      }
+    }
+    const batchSize = this.options.batchSize ?? 50;
+    while (this.state === "running") {
+      let full = false;
+      try {
+        const due = this.repo.due(this.now(), batchSize).filter((e) => !this.inFlight.has(e.key));
+        full = due.length >= batchSize;
+        await runLimited(due, this.options.concurrency ?? 3, async (entry) => {
+          if (this.state !== "running") return;
+          const fresh = this.repo.get(entry.key);
+          if (fresh?.status === "pending") await this.dispatch(fresh);
+        });
+      } catch (error) {
+        this.log.error({ err: error }, "outbox pass failed");
+      }
+      if (this.state !== "running" || full) continue;
+      this.forgetPast();
+      await this.sleeper.sleep(this.nextWait());
+    }
+  }
+
+  /**
+   * After a pass, a scheduled time in the past belongs to an entry the pass handled, one in flight
+   * (it reschedules itself if it fails) or one no longer pending: none needs a wake-up.
+   */
+  private forgetPast(): void {
+    const now = this.now().getTime();
+    for (const [key, at] of this.scheduled) if (at <= now) this.scheduled.delete(key);
+  }
+
+  /** Until the earliest retry this process scheduled, at most pollIntervalMs. */
+  private nextWait(): number {
+    const now = this.now().getTime();
+    let wait = this.options.pollIntervalMs ?? 30_000;
+    for (const at of this.scheduled.values()) wait = Math.min(wait, Math.max(0, at - now));
+    return wait;
+  }
+}

@@ -1,0 +1,75 @@
+/** Options, outcomes and events of the outbox dispatcher. */
+import type { EmailChannelError } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import type { SendResult, OutboundSender } from "../smtp/types.js";
+import type { OutboxEntry, OutboxRepo } from "../store/types.js";
+import type { RetryPolicy } from "./backoff.js";
+
+export interface OutboxDispatcherOptions {
+  /** Where entries live (the state store's outbox). */
+  repo: OutboxRepo;
+  /** The sender, or one per entry (per account: each monitored account logs in with its own credentials). */
+  sender: OutboundSender | ((entry: OutboxEntry) => OutboundSender);
+  /** MAIL FROM for an entry. Default: `entry.account` (the channel stores the sending address there). */
+  envelopeFrom?: (entry: OutboxEntry) => string;
+  /** Retry timing; see RetryPolicy for the defaults. */
+  retry?: Partial<RetryPolicy>;
+  /**
+   * Longest the background loop sleeps before looking for due entries again, ms. Default 30 000. It
+   * also wakes at every retry time it scheduled itself and whenever `enqueue()` is called, so this only
+   * matters for entries another writer put into the store.
+   */
+  pollIntervalMs?: number;
+  /** Entries taken from the store per pass. Default 50. */
+  batchSize?: number;
+  /** Sends the loop runs at the same time. Default 3 (the pool size). */
+  concurrency?: number;
+  /**
+   * How long `stop()` lets sends in flight finish before it aborts them, ms. Default 30 000. Finishing
+   * is preferred: an aborted send may still have been accepted, and would be sent again on restart.
+   */
+  stopTimeoutMs?: number;
+  /**
+   * Called after an entry is marked sent (awaited; an error is logged, the entry stays sent). `replayed`
+   * is true when start() calls it for an entry sent before a crash but never `markSavedToSent`: the
+   * hook appends to Sent and then calls `repo.markSavedToSent(key)`, so it must tolerate a repeat.
+   */
+  onSent?: (entry: OutboxEntry, info: { result?: SendResult; replayed: boolean }) => void | Promise<void>;
+  /** Call onSent for unsaved sent entries at start. Default true. */
+  replayUnsavedOnStart?: boolean;
+  logger?: Logger;
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date;
+  /** Jitter source in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+/** What a dispatch of one entry ended in. */
+export interface DispatchOutcome {
+  key: string;
+  messageId: string;
+  /** `sent`: the server accepted it (now or earlier); `queued`: pending, retried later; `failed`: never. */
+  status: "sent" | "queued" | "failed";
+  /** The server's final reply (sent) or its words of refusal (failed), when known. */
+  response?: string;
+  /** Recipients the server refused while accepting others. */
+  rejected?: string[];
+  /** Why it is queued or failed. */
+  error?: EmailChannelError;
+  /** When the next attempt is due (queued). */
+  nextAttemptAt?: string;
+}
+
+export interface OutboxEvents {
+  /** The server accepted the entry. */
+  sent: [entry: OutboxEntry, result: SendResult];
+  /** The entry will never be sent: a 5xx, an invalid message, or retries exhausted. */
+  permanentFailure: [entry: OutboxEntry, error: EmailChannelError];
+  /** A transient failure; the next attempt is at `at`. */
+  retryScheduled: [entry: OutboxEntry, error: EmailChannelError, at: Date];
+  /** The server accepted the message for some recipients and refused these. */
+  recipientsRejected: [entry: OutboxEntry, rejected: string[]];
+}
+
+/** What `enqueue()` takes: the stored entry's fields the caller knows. */
+export type OutboxEnqueueInput = Parameters<OutboxRepo["enqueue"]>[0];
