@@ -51,7 +51,7 @@ function decodeWindows1252(bytes: Uint8Array): string {
 /** Decodes bytes in a named charset; unknown charsets fall back to UTF-8 and say so. */
 function decodeCharset(bytes: Uint8Array, charset: string | undefined): { text: string; warning?: string } {
   const label = (charset ?? "utf-8").trim();
-  let decoder: TextDecoder;
+  let decoder: InstanceType<typeof TextDecoder>;
   try {
     decoder = new TextDecoder(label);
   } catch {
