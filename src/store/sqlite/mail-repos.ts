@@ -98,7 +98,8 @@ export function inboundLedger(db: Database.Database): InboundLedger {
         receivedAt: record.receivedAt ?? (existing ? String(existing.received_at) : now),
         updatedAt: now,
       };
-      put.run(full);
+      // better-sqlite3 refuses undefined: absent optional fields are stored as NULL.
+      put.run(Object.fromEntries(Object.entries(full).map(([k, v]) => [k, v === undefined ? null : v])));
       return toInbound(byUid.get(record.account, record.mailbox, record.uidValidity, record.uid) as Row);
     },
     bumpAttempts(account, mailbox, uidValidity, uid) {

@@ -1,0 +1,81 @@
+import { agentOutputs, normaliseOutput } from "../contract/base-channel.js";
+import type { Agent, AgentContext, MessageFormat, OutgoingAttachment } from "../contract/types.js";
+import { EmailChannelError } from "../errors/index.js";
+
+export interface CollectedOutputs {
+  /** Reply outputs, in order. */
+  replies: { content: string; attachments: OutgoingAttachment[] }[];
+  /** Status outputs (progress notes), in order. */
+  statuses: string[];
+}
+
+export class AgentTimeoutError extends EmailChannelError {
+  constructor(ms: number) {
+    super(`the agent did not finish within ${ms} ms`, {
+      code: "AGENT_TIMEOUT",
+      stage: "agent",
+      kind: "internal",
+      retryable: false,
+    });
+  }
+}
+
+/**
+ * Runs the agent on one message with an AbortSignal that fires on timeout or when the channel stops,
+ * and collects everything it yields (promise, array or async iterable).
+ */
+export async function runAgent(
+  agent: Agent,
+  message: MessageFormat,
+  context: Omit<AgentContext, "signal">,
+  options: { timeoutMs: number; signal?: AbortSignal; onStatus?: (text: string) => void },
+): Promise<CollectedOutputs> {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener("abort", onOuterAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new AgentTimeoutError(options.timeoutMs);
+      controller.abort(error);
+      reject(error);
+    }, options.timeoutMs);
+  });
+  const collected: CollectedOutputs = { replies: [], statuses: [] };
+  const collect = async () => {
+    for await (const raw of agentOutputs(agent(message, { ...context, signal: controller.signal }))) {
+      const output = normaliseOutput(raw);
+      if (output.kind === "status") {
+        collected.statuses.push(output.content);
+        options.onStatus?.(output.content);
+      } else {
+        collected.replies.push({ content: output.content, attachments: output.attachments ?? [] });
+      }
+      if (controller.signal.aborted) break;
+    }
+  };
+  try {
+    await Promise.race([collect(), timedOut]);
+    if (options.signal?.aborted) throw options.signal.reason ?? new Error("aborted");
+    return collected;
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", onOuterAbort);
+    controller.abort();
+  }
+}
+
+/** Joins the replies of one inbound message into one mail body (email sends one reply per message). */
+export function joinReplies(
+  collected: CollectedOutputs,
+): { content: string; attachments: OutgoingAttachment[] } | undefined {
+  const parts = collected.replies.filter((r) => r.content.trim().length > 0 || r.attachments.length > 0);
+  if (parts.length === 0) return undefined;
+  return {
+    content: parts
+      .map((p) => p.content.trim())
+      .filter(Boolean)
+      .join("\n\n"),
+    attachments: parts.flatMap((p) => p.attachments),
+  };
+}

@@ -1,0 +1,367 @@
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { BaseChannel } from "../contract/base-channel.js";
+import type {
+  Agent,
+  MessageFormat,
+  ProfileSink,
+  ReminderSink,
+  SendOptions,
+  SentMessage,
+} from "../contract/index.js";
+import { EmailChannelError } from "../errors/index.js";
+import { MailboxWatcher } from "../imap/mailbox-watcher.js";
+import type { WatcherHealth } from "../imap/types.js";
+import { createLogger, type Logger } from "../log/index.js";
+import { convertMessage } from "../mime/index.js";
+import { OutboxDispatcher } from "../outbox/dispatcher.js";
+import { KeyedQueue } from "../runtime/keyed-queue.js";
+import { SmtpSender } from "../smtp/index.js";
+import type { OutboundSender } from "../smtp/types.js";
+import { openSqliteStore } from "../store/index.js";
+import type { StateStore } from "../store/types.js";
+import { joinReplies, runAgent } from "./agent-run.js";
+import { GuardStage } from "./guard-stage.js";
+import { domainOf, threadSecret } from "./identity.js";
+import { InboundPipeline } from "./inbound-pipeline.js";
+import type { EmailChannelOptions } from "./options.js";
+import { Outbound } from "./outbound.js";
+import { SentFolder } from "./sent-folder.js";
+
+interface Running {
+  store: StateStore;
+  ownsStore: boolean;
+  abort: AbortController;
+  queue: KeyedQueue;
+  watchers: Map<string, MailboxWatcher>;
+  dispatcher: OutboxDispatcher;
+  senders: Map<string, OutboundSender>;
+  sentFolder: SentFolder;
+  pipeline: InboundPipeline;
+  outbound: Outbound;
+  guards: GuardStage;
+}
+
+/**
+ * The email channel: an assistant's mailbox behind the runtime's BaseChannel contract. It wires the
+ * stages together (IMAP watcher -> converter -> guards -> threading -> agent -> composer -> outbox ->
+ * SMTP, plus the Sent copy); each stage lives in its own folder.
+ */
+export class EmailChannel extends BaseChannel {
+  readonly name = "email";
+  readonly events = new EventEmitter();
+  readonly config: ResolvedConfig;
+  readonly logger: Logger;
+  readonly reminderSink: ReminderSink | undefined;
+  readonly profileSink: ProfileSink | undefined;
+  readonly #options: EmailChannelOptions;
+  #running: Running | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(agent: Agent, options: EmailChannelOptions) {
+    super(agent, options.registry);
+    this.#options = options;
+    this.config = options.config;
+    this.logger = options.logger ?? createLogger();
+    this.contractLogger = this.logger;
+    this.apologyText = options.config.reply.apology;
+    this.reminderSink = options.reminderSink;
+    this.profileSink = options.profileSink;
+  }
+
+  /** The state store in use (after start()). */
+  get store(): StateStore | undefined {
+    return this.#running?.store;
+  }
+
+  /** One health line per watched mailbox. */
+  health(): WatcherHealth[] {
+    return [...(this.#running?.watchers.values() ?? [])].map((w) => w.health);
+  }
+
+  /** Begins watching every monitored account; resolves when each is watching (or has failed for good). */
+  start(): Promise<void> {
+    if (this.#running) return Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    await this.#stopping;
+    const c = this.config;
+    const log = this.logger;
+    const store = this.#options.store ?? openSqliteStore({ path: join(c.stateDir, "state.sqlite") });
+    const abort = new AbortController();
+    const secret = threadSecret(store);
+    const ownAddresses = c.accounts.map((a) => a.address);
+    const ownDomains = [...new Set(ownAddresses.map(domainOf))];
+    if (c.allowedSenders.includes("*"))
+      log.warn('allowed_senders is "*": everybody may talk to the assistant (an explicit choice)');
+    if (c.allowedSenders.length === 0 && !c.allowContacts)
+      log.warn(
+        "allowed_senders is empty: nobody may talk to the assistant; mail is recorded but not answered",
+      );
+    const guards = new GuardStage({
+      config: c,
+      store,
+      ownAddresses,
+      ownDomains,
+      secret,
+      ...(this.#profiles(store) ? { profiles: this.#profiles(store)! } : {}),
+    });
+    await guards.refreshContacts();
+    const senders = new Map<string, OutboundSender>();
+    for (const a of c.accounts) {
+      senders.set(
+        a.address,
+        this.#options.senderFactory?.(a.address) ??
+          new SmtpSender({
+            host: c.smtp.host,
+            port: c.smtp.port,
+            secure: c.smtp.tls,
+            auth: { user: a.smtp.username, pass: a.smtp.password.reveal() },
+            tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.ca ? { ca: c.tls.ca } : {}) },
+            maxConnections: c.smtp.maxConnections,
+            rateLimitPerSecond: c.smtp.rateLimitPerSecond,
+            logger: log.child({ account: a.address, stage: "smtp" }),
+          }),
+      );
+    }
+    const sentFolder = new SentFolder({
+      endpoint: c.imap,
+      tls: c.tls,
+      accounts: c.accounts,
+      logger: log.child({ stage: "sent-folder" }),
+    });
+    const dispatcher = new OutboxDispatcher({
+      repo: store.outbox,
+      sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
+      logger: log.child({ stage: "outbox" }),
+      onSent: async (entry) => {
+        this.events.emit("sent", {
+          key: entry.key,
+          messageId: entry.messageId,
+          conversationId: entry.conversationId,
+        });
+        if (!c.reply.saveToSent) return;
+        try {
+          await sentFolder.append(entry.account, entry.raw);
+          store.outbox.markSavedToSent(entry.key);
+        } catch (error) {
+          log.warn(
+            { err: error, messageId: entry.messageId },
+            "could not copy the sent message to Sent; will retry at the next start",
+          );
+        }
+      },
+    });
+    dispatcher.on("permanentFailure", (entry, error) => {
+      log.error({ messageId: entry.messageId, key: entry.key, err: error }, "message will not be delivered");
+      this.events.emit("sendFailed", { key: entry.key, messageId: entry.messageId, error: error.message });
+    });
+    const outbound = new Outbound({
+      config: c,
+      store,
+      dispatcher,
+      secret,
+      logger: log.child({ stage: "outbound" }),
+      events: this.events,
+      ...(this.registry ? { registry: this.registry } : {}),
+      allowed: (a) => guards.allows(a),
+    });
+    const queue = new KeyedQueue(c.watch.concurrency);
+    const watchers = new Map<string, MailboxWatcher>();
+    const pipeline = new InboundPipeline({
+      config: c,
+      store,
+      logger: log,
+      secret,
+      ownAddresses,
+      ownDomains,
+      queue,
+      events: this.events,
+      convert: this.#options.convert ?? convertMessage,
+      guard: (input) => guards.decide(input),
+      recordAccepted: (input) => guards.recordAccepted(input),
+      ...(this.#profiles(store)
+        ? { lookupProfile: (addr: string) => this.#profiles(store)!.lookupByEmail(addr) }
+        : {}),
+      deliver: (message) => this.handleMessage(message),
+      settle: (account, mailbox, uid, disposition) =>
+        watchers.get(`${account}\u0000${mailbox}`)?.settle(uid, disposition),
+      signal: abort.signal,
+    });
+    for (const a of c.accounts) {
+      for (const mailbox of a.mailboxes) {
+        const w = new MailboxWatcher({
+          account: a,
+          mailbox,
+          endpoint: c.imap,
+          tls: c.tls,
+          store,
+          handler: pipeline.handler(),
+          logger: log,
+          idle: c.watch.idle,
+          pollIntervalMs: c.watch.pollIntervalMs,
+          sweepIntervalMs: c.watch.sweepIntervalMs,
+          initialSync: c.watch.initialSync,
+          maxMessageBytes: c.watch.maxMessageBytes,
+          quarantineMailbox: c.watch.quarantineMailbox,
+          ...(c.watch.processedMailbox ? { processedMailbox: c.watch.processedMailbox } : {}),
+        });
+        w.on("health", (h: WatcherHealth) => this.events.emit("health", h));
+        watchers.set(`${a.address}\u0000${mailbox}`, w);
+      }
+    }
+    this.#running = {
+      store,
+      ownsStore: !this.#options.store,
+      abort,
+      queue,
+      watchers,
+      dispatcher,
+      senders,
+      sentFolder,
+      pipeline,
+      outbound,
+      guards,
+    };
+    await dispatcher.start();
+    const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed.length === results.length && failed.length > 0) {
+      await this.stop();
+      throw failed[0]!.reason instanceof EmailChannelError
+        ? failed[0]!.reason
+        : new EmailChannelError(String(failed[0]!.reason), {
+            code: "START_FAILED",
+            stage: "channel",
+            kind: "internal",
+          });
+    }
+    for (const f of failed) log.error({ err: f.reason }, "an account could not start; the others keep going");
+    log.info(
+      { accounts: c.accounts.length, mailboxes: watchers.size, failed: failed.length },
+      "email channel listening",
+    );
+  }
+
+  #profiles(store: StateStore): ProfileSink | undefined {
+    return this.profileSink ?? store.profiles;
+  }
+
+  /** Stops listening, lets in-flight handling finish (bounded), closes every socket and timer. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    const r = this.#running;
+    if (!r) return;
+    this.#running = undefined;
+    await Promise.all([...r.watchers.values()].map((w) => w.stop()));
+    const drained = await Promise.race([
+      r.queue.onIdle().then(() => true),
+      new Promise<boolean>((res) =>
+        setTimeout(() => res(false), this.#options.stopTimeoutMs ?? 30_000).unref(),
+      ),
+    ]);
+    r.abort.abort();
+    if (!drained)
+      this.logger.warn("stop: agent work still running was aborted; it resumes at the next start");
+    r.pipeline.stop();
+    await r.dispatcher.stop();
+    await Promise.all([...r.senders.values()].map((s) => (s as { close?: () => Promise<void> }).close?.()));
+    await r.sentFolder.stop();
+    if (r.ownsStore) r.store.close();
+    this.logger.info("email channel stopped");
+  }
+
+  /**
+   * Email sends one reply per inbound message: the agent's outputs are joined. On an agent error a
+   * short apology is sent instead (and the error logged). The reply's idempotency key is the inbound
+   * Message-ID, so handing the same message over again never sends a second reply.
+   */
+  override async handleMessage(message: MessageFormat): Promise<void> {
+    const r = this.#running;
+    if (!r)
+      throw new EmailChannelError("the channel is not started", {
+        code: "NOT_STARTED",
+        stage: "channel",
+        kind: "internal",
+      });
+    await this.registry?.logMessage({
+      direction: "in",
+      channel: this.name,
+      conversationId: message.conversationId,
+      userId: message.userId,
+      messageId: message.messageId,
+      content: message.content,
+      at: new Date(),
+    });
+    const key = `${message.messageId}#0`;
+    let body:
+      | { content: string; attachments: import("../contract/types.js").OutgoingAttachment[] }
+      | undefined;
+    let kind: "reply" | "apology" = "reply";
+    try {
+      const collected = await runAgent(
+        this.agent,
+        message,
+        { threadId: this.getThreadId(message.conversationId), channel: this },
+        {
+          timeoutMs: this.config.agentTimeoutMs,
+          signal: r.abort.signal,
+          ...(this.config.reply.sendStatus
+            ? { onStatus: (t: string) => void this.sendStatus(message.conversationId, t) }
+            : {}),
+        },
+      );
+      body = joinReplies(collected);
+    } catch (error) {
+      if (r.abort.signal.aborted) throw error; // stopping: the message stays unfinished and resumes later
+      this.logger.error(
+        { err: error, messageId: message.messageId, conversationId: message.conversationId },
+        "agent failed; sending an apology",
+      );
+      body = { content: this.apologyText, attachments: [] };
+      kind = "apology";
+    }
+    if (!body) {
+      this.logger.info({ messageId: message.messageId }, "agent chose not to answer");
+      return;
+    }
+    await r.outbound.reply(message, body, key, kind);
+  }
+
+  /** Replies into a known conversation, or starts one with `options.to` and `options.subject`. */
+  async sendMessage(conversationId: string, content: string, options?: SendOptions): Promise<SentMessage> {
+    const r = this.#running;
+    if (!r)
+      throw new EmailChannelError("the channel is not started", {
+        code: "NOT_STARTED",
+        stage: "channel",
+        kind: "internal",
+      });
+    if (options?.kind === "status" && !this.config.reply.sendStatus) {
+      return { messageId: "", conversationId, status: "sent", recipients: [] };
+    }
+    return r.outbound.send(conversationId, content, options);
+  }
+
+  /** Progress notes are dropped by email unless `reply.send_status` is on. */
+  override async sendStatus(conversationId: string, text: string): Promise<void> {
+    if (!this.config.reply.sendStatus || !this.#running) return;
+    await this.#running.outbound
+      .send(conversationId, text)
+      .catch((error) => this.logger.warn({ err: error }, "status note not sent"));
+  }
+}

@@ -1,0 +1,330 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { EventEmitter } from "node:events";
+import type { Readable } from "node:stream";
+import type { MessageFormat, UserProfile } from "../contract/index.js";
+import type { ResolvedConfig } from "../config/resolved.js";
+import type { GuardInput, GuardRefusal } from "../guards/types.js";
+import type { Disposition, MailboxHandler, RawMessage } from "../imap/types.js";
+import type { Logger } from "../log/index.js";
+import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
+import type { KeyedQueue } from "../runtime/keyed-queue.js";
+import type { InboundRecord, StateStore } from "../store/types.js";
+import { resolveConversation } from "../threading/index.js";
+import { toMessageFormat } from "./message-format.js";
+
+/** What the guard stage answers for one message. */
+export interface GuardDecision {
+  refusal?: GuardRefusal;
+  /** Robot mail (auto-reply, bounce, list, loop): recorded, marked seen, never answered. */
+  robot: boolean;
+  verdicts: Record<string, unknown>;
+  senderAuth?: unknown;
+}
+
+export interface InboundPipelineDeps {
+  config: ResolvedConfig;
+  store: StateStore;
+  logger: Logger;
+  secret: Buffer;
+  ownAddresses: string[];
+  ownDomains: string[];
+  queue: KeyedQueue;
+  events: EventEmitter;
+  convert(raw: Readable, options: ConvertOptions): Promise<ParsedInbound>;
+  guard(input: GuardInput, context: { account: string }): Promise<GuardDecision>;
+  /** Records that a message passed the rate limits (after the decision, so a refusal is not counted twice). */
+  recordAccepted(input: GuardInput): void;
+  lookupProfile?(address: string): Promise<UserProfile | undefined>;
+  /** Hands the message to the agent; resolves when the reply (if any) is durably in the outbox. */
+  deliver(message: MessageFormat): Promise<void>;
+  settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  signal: AbortSignal;
+}
+
+type Position = Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">;
+
+/** A stable folder name for an account's attachments (never the raw address as a path). */
+const accountFolder = (account: string) => createHash("sha256").update(account).digest("hex").slice(0, 16);
+
+/**
+ * The inbound stages after IMAP: convert -> de-duplicate -> thread -> guard -> record -> queue for the
+ * agent. Each message is recorded in the ledger before the agent sees it; the mailbox is touched only
+ * once its handling has settled.
+ */
+export class InboundPipeline {
+  readonly #d: InboundPipelineDeps;
+  readonly #log: Logger;
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
+
+  constructor(deps: InboundPipelineDeps) {
+    this.#d = deps;
+    this.#log = deps.logger.child({ stage: "inbound" });
+  }
+
+  handler(): MailboxHandler {
+    return {
+      onMessage: (m) => this.onMessage(m),
+      onOversize: async (m, limit) => {
+        const messageId = m.envelopeMessageId ?? `oversize-${m.uidValidity}-${m.uid}@${m.account}`;
+        const reason = `message of ${m.size} bytes exceeds max_message_bytes (${limit}); not downloaded`;
+        this.#d.store.inbound.put({ ...pos(m), messageId, status: "quarantined", attempts: 0, reason });
+        this.#log.warn({ uid: m.uid, mailbox: m.mailbox, size: m.size }, "oversized message quarantined");
+        this.#d.events.emit("quarantined", { ...pos(m), messageId, reason });
+      },
+      onVanished: async (account, mailbox, uidValidity, uid) => {
+        const record = this.#d.store.inbound.getByUid(account, mailbox, uidValidity, uid);
+        if (!record || record.status !== "received") return;
+        const reason = "the message left the mailbox before its handling finished";
+        this.#d.store.inbound.put({ ...record, status: "quarantined", reason });
+        this.#log.warn({ uid, mailbox, messageId: record.messageId }, reason);
+      },
+    };
+  }
+
+  stop(): void {
+    for (const t of this.#retryTimers) clearTimeout(t);
+    this.#retryTimers.clear();
+  }
+
+  async onMessage(m: RawMessage): Promise<Disposition | "pending"> {
+    const d = this.#d;
+    const where = pos(m);
+    let parsed: ParsedInbound;
+    try {
+      parsed = await d.convert(m.raw, {
+        attachmentDir: join(d.config.stateDir, "attachments", accountFolder(m.account)),
+        maxAttachmentBytes: d.config.attachments.maxBytes,
+        maxAttachments: d.config.attachments.maxCount,
+        ...(d.config.attachments.allowTypes.length ? { allowTypes: d.config.attachments.allowTypes } : {}),
+        ...(d.config.attachments.denyTypes.length ? { denyTypes: d.config.attachments.denyTypes } : {}),
+        keepHtml: true,
+        maxMessageBytes: d.config.watch.maxMessageBytes,
+        signal: d.signal,
+      });
+    } catch (error) {
+      m.raw.destroy();
+      if (d.signal.aborted) throw error;
+      const reason = `cannot parse: ${(error as Error).message}`;
+      const messageId = m.envelopeMessageId ?? `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
+      d.store.inbound.put({ ...where, messageId, status: "quarantined", attempts: 1, reason });
+      this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, "unparseable message quarantined");
+      d.events.emit("quarantined", { ...where, messageId, reason });
+      return { action: "quarantine", reason };
+    }
+    const existing = d.store.inbound.getByUid(m.account, m.mailbox, m.uidValidity, m.uid);
+    if (existing?.status === "received" && existing.conversationId) {
+      // Resumed after a crash or stop: guards already passed; same messageId = same idempotency key.
+      this.#log.info(
+        { uid: m.uid, messageId: parsed.messageId },
+        "resuming a message whose handling never finished",
+      );
+      const message = await this.#format(parsed, m, existing.conversationId, "resumed", undefined);
+      this.#enqueue(message, where);
+      return "pending";
+    }
+    if (d.config.watch.dedupeAcrossMailboxes) {
+      const other = d.store.inbound
+        .getByMessageId(parsed.messageId)
+        .find(
+          (r) =>
+            !(
+              r.account === m.account &&
+              r.mailbox === m.mailbox &&
+              r.uidValidity === m.uidValidity &&
+              r.uid === m.uid
+            ),
+        );
+      if (other) {
+        const reason = `already received as ${other.account}/${other.mailbox} uid ${other.uid} (${other.status})`;
+        d.store.inbound.put({
+          ...where,
+          messageId: parsed.messageId,
+          status: "duplicate",
+          attempts: 0,
+          reason,
+          ...(other.conversationId ? { conversationId: other.conversationId } : {}),
+        });
+        this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
+        d.events.emit("duplicate", { ...where, messageId: parsed.messageId });
+        return { action: "seen" };
+      }
+    }
+    const thread = resolveConversation(
+      {
+        messageId: parsed.messageId,
+        ...(parsed.inReplyTo ? { inReplyTo: parsed.inReplyTo } : {}),
+        references: parsed.references,
+        ...(parsed.from ? { from: parsed.from } : {}),
+        to: parsed.to,
+        cc: parsed.cc,
+        headers: parsed.headers,
+        subject: parsed.subject,
+      },
+      {
+        lookup: (id) => d.store.threads.get(id),
+        participants: (id) => d.store.conversations.get(id)?.participants,
+        ownAddresses: d.ownAddresses,
+        ownDomains: d.ownDomains,
+        secret: d.secret,
+      },
+    );
+    const guardInput: GuardInput = {
+      ...(parsed.from ? { from: parsed.from } : {}),
+      replyTo: parsed.replyTo,
+      to: parsed.to,
+      cc: parsed.cc,
+      headers: parsed.headers,
+      contentType: [
+        parsed.contentType,
+        ...Object.entries(parsed.contentTypeParams).map(([k, v]) => `${k}=${v}`),
+      ].join("; "),
+      messageId: parsed.messageId,
+      subject: parsed.subject,
+      conversationId: thread.conversationId,
+    };
+    const decision = await d.guard(guardInput, { account: m.account });
+    const common = {
+      ...where,
+      messageId: parsed.messageId,
+      conversationId: thread.conversationId,
+      fromAddress: parsed.from?.address.toLowerCase(),
+      subject: parsed.subject,
+    };
+    if (decision.refusal) {
+      const r = decision.refusal;
+      d.store.inbound.put({ ...common, status: "ignored", attempts: 0, reason: `${r.code}: ${r.reason}` });
+      this.#log.info(
+        { uid: m.uid, messageId: parsed.messageId, guard: r.guard, code: r.code, from: common.fromAddress },
+        "not answered",
+      );
+      d.events.emit("ignored", { ...common, guard: r.guard, code: r.code, reason: r.reason });
+      return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
+    }
+    d.recordAccepted(guardInput);
+    const sender = parsed.from?.address.toLowerCase();
+    const participants = [
+      ...new Set([
+        ...(d.store.conversations.get(thread.conversationId)?.participants ?? []),
+        ...(sender ? [sender] : []),
+      ]),
+    ];
+    d.store.transaction(() => {
+      d.store.threads.put({
+        messageId: parsed.messageId,
+        conversationId: thread.conversationId,
+        participants,
+        direction: "in",
+        at: new Date().toISOString(),
+      });
+      d.store.conversations.put({
+        conversationId: thread.conversationId,
+        account: m.account,
+        subject: parsed.subject,
+        participants,
+        lastMessageId: parsed.messageId,
+        lastReferences: parsed.references,
+        updatedAt: new Date().toISOString(),
+      });
+      d.store.inbound.put({ ...common, status: "received", attempts: 0 });
+    });
+    const message = await this.#format(parsed, m, thread.conversationId, thread.via, decision);
+    this.#enqueue(message, where);
+    return "pending";
+  }
+
+  async #format(
+    parsed: ParsedInbound,
+    m: RawMessage,
+    conversationId: string,
+    via: string,
+    decision: GuardDecision | undefined,
+  ): Promise<MessageFormat> {
+    const sender = parsed.from?.address.toLowerCase();
+    const profile =
+      sender && this.#d.lookupProfile
+        ? await this.#d.lookupProfile(sender).catch(() => undefined)
+        : undefined;
+    return toMessageFormat(parsed, {
+      ...pos(m),
+      conversationId,
+      conversationVia: via,
+      ...(decision ? { guards: decision.verdicts, senderAuth: decision.senderAuth } : {}),
+      ...(profile ? { senderProfile: compactProfile(profile) } : {}),
+    });
+  }
+
+  #enqueue(message: MessageFormat, where: Position): void {
+    this.#d.queue
+      .push(message.conversationId, () => this.#handle(message, where))
+      .catch((error) => {
+        this.#log.error({ err: error, messageId: message.messageId }, "handling crashed");
+      });
+  }
+
+  async #handle(message: MessageFormat, where: Position): Promise<void> {
+    const d = this.#d;
+    if (d.signal.aborted) return; // left as "received": resumed at the next start
+    const attempts = d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid);
+    const record = d.store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid);
+    if (!record || record.status !== "received") return;
+    if (attempts > d.config.watch.maxAttempts) {
+      this.#quarantine(
+        record,
+        `handling did not finish after ${attempts - 1} attempts (the process may have crashed on it)`,
+      );
+      return;
+    }
+    try {
+      await d.deliver(message);
+      d.store.inbound.put({ ...record, attempts, status: "handled", reason: undefined });
+      d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
+      d.events.emit("handled", {
+        ...where,
+        messageId: message.messageId,
+        conversationId: message.conversationId,
+      });
+    } catch (error) {
+      if (d.signal.aborted) return;
+      this.#log.warn({ err: error, messageId: message.messageId, attempts }, "handling failed");
+      if (attempts >= d.config.watch.maxAttempts) {
+        this.#quarantine(record, `handling failed ${attempts} times: ${(error as Error).message}`);
+        return;
+      }
+      const timer = setTimeout(
+        () => {
+          this.#retryTimers.delete(timer);
+          this.#enqueue(message, where);
+        },
+        1000 * 2 ** attempts,
+      );
+      this.#retryTimers.add(timer);
+    }
+  }
+
+  #quarantine(record: InboundRecord, reason: string): void {
+    this.#d.store.inbound.put({ ...record, status: "quarantined", reason });
+    this.#log.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
+    this.#d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
+    this.#d.events.emit("quarantined", { ...record, reason });
+  }
+}
+
+function pos(m: Position): Position {
+  return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };
+}
+
+/** What the agent sees of a known sender: enough to address them, nothing more. */
+export function compactProfile(p: UserProfile): Record<string, unknown> {
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    ...(p.givenName ? { givenName: p.givenName } : {}),
+    ...(p.familyName ? { familyName: p.familyName } : {}),
+    ...(p.organization ? { organization: p.organization } : {}),
+    ...(p.title ? { title: p.title } : {}),
+    ...(p.phones.length ? { phones: p.phones } : {}),
+    ...(p.birthday ? { birthday: p.birthday } : {}),
+    ...(p.notes ? { notes: p.notes.slice(0, 500) } : {}),
+  };
+}

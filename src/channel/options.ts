@@ -1,0 +1,47 @@
+import type { ResolvedConfig } from "../config/resolved.js";
+import type { ProfileSink, Registry, ReminderSink } from "../contract/index.js";
+import type { Logger } from "../log/index.js";
+import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
+import type { OutboundSender } from "../smtp/types.js";
+import type { StateStore } from "../store/types.js";
+import type { Readable } from "node:stream";
+
+/** What `new EmailChannel(agent, options)` takes; only `config` is required. */
+export interface EmailChannelOptions {
+  /** The resolved configuration (loadConfig). */
+  config: ResolvedConfig;
+  /** The runtime's registry: every message in and out is logged to it. */
+  registry?: Registry;
+  /** A pino logger; default: createLogger() (pretty on a TTY, secrets redacted). */
+  logger?: Logger;
+  /** The state store; default: SQLite at `<state_dir>/state.sqlite`, opened by start() and closed by stop(). */
+  store?: StateStore;
+  /** Where CalDAV reminders go; default: the store's embedded sink. */
+  reminderSink?: ReminderSink;
+  /** Where CardDAV profiles go; default: the store's embedded sink. */
+  profileSink?: ProfileSink;
+  /** Replaces the SMTP sender per account (benchmarks, tests of the outbox). Default: SmtpSender from config. */
+  senderFactory?: (account: string) => OutboundSender;
+  /** Replaces the MIME converter (benchmarks). Default: convertMessage. */
+  convert?: (raw: Readable, options: ConvertOptions) => Promise<ParsedInbound>;
+  /** How long stop() waits for in-flight agent work before aborting it, ms. Default 30000. */
+  stopTimeoutMs?: number;
+}
+
+/** Events EmailChannel emits (besides the contract). */
+export interface EmailChannelEvents {
+  /** A message was handed to the agent and its reply recorded. */
+  handled: [
+    info: { account: string; mailbox: string; uid: number; messageId: string; conversationId: string },
+  ];
+  /** A guard refused a message; it was recorded and not answered. */
+  ignored: [info: { messageId: string; guard: string; code: string; reason: string }];
+  /** A message went to quarantine with a reason. */
+  quarantined: [info: { messageId: string; reason: string }];
+  duplicate: [info: { messageId: string }];
+  /** An outgoing message will never be delivered (5xx, retries exhausted). */
+  sendFailed: [info: { key: string; messageId: string; error: string }];
+  sent: [info: { key: string; messageId: string; conversationId: string }];
+  /** A watcher's health changed (connecting, watching, backoff, failed). */
+  health: [info: import("../imap/types.js").WatcherHealth];
+}

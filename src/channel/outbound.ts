@@ -1,0 +1,291 @@
+import type { EventEmitter } from "node:events";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { type Addr, composeMessage } from "../compose/index.js";
+import type {
+  MessageFormat,
+  OutgoingAttachment,
+  Registry,
+  SendOptions,
+  SentMessage,
+} from "../contract/types.js";
+import { InputError } from "../errors/index.js";
+import type { Logger } from "../log/index.js";
+import type { OutboxDispatcher } from "../outbox/dispatcher.js";
+import type { ConversationState, StateStore } from "../store/types.js";
+import {
+  buildReplyHeaders,
+  encodeOutgoingMessageId,
+  randomUnique,
+  replySubject,
+} from "../threading/index.js";
+import { domainOf } from "./identity.js";
+
+export interface OutboundDeps {
+  config: ResolvedConfig;
+  store: StateStore;
+  dispatcher: OutboxDispatcher;
+  secret: Buffer;
+  logger: Logger;
+  events: EventEmitter;
+  registry?: Registry;
+  /** May this address receive mail it did not write from (Reply-To, reply-all)? The allowlist. */
+  allowed(address: string): boolean;
+}
+
+type Body = { content: string; attachments: OutgoingAttachment[] };
+type Meta = { address: string; name?: string };
+
+const lower = (s: string) => s.trim().toLowerCase();
+const list = (v: string | string[] | undefined) =>
+  (v === undefined ? [] : Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean);
+
+/**
+ * The outbound path: compose a message for a conversation, write it to the outbox (idempotent by
+ * key) before anything goes on the wire, then try to send it at once. Threading state is updated when
+ * the message is recorded, so a reply to it finds the conversation even if it is delivered later.
+ */
+export class Outbound {
+  readonly #d: OutboundDeps;
+  constructor(deps: OutboundDeps) {
+    this.#d = deps;
+  }
+
+  /** Replies to an inbound message (one reply per inbound message; `key` makes it idempotent). */
+  async reply(
+    inbound: MessageFormat,
+    body: Body,
+    key: string,
+    kind: "reply" | "apology" = "reply",
+  ): Promise<SentMessage> {
+    const m = inbound.metadata as {
+      account: string;
+      from?: Meta;
+      replyTo?: Meta[];
+      to?: Meta[];
+      cc?: Meta[];
+      subject?: string;
+      references?: string[];
+      inReplyTo?: string;
+      fullText?: string;
+      date?: string;
+    };
+    const account = this.#account(m.account);
+    const sender = m.from?.address ? lower(m.from.address) : undefined;
+    // Reply-To is honoured only when the allowlist admits it too (no redirection to a third party).
+    const replyTo = (m.replyTo ?? []).map((a) => lower(a.address)).filter((a) => this.#d.allowed(a));
+    const to = replyTo.length > 0 ? replyTo : sender ? [sender] : [];
+    const own = new Set(this.#d.config.accounts.map((a) => a.address));
+    const cc = this.#d.config.reply.replyAll
+      ? [...(m.to ?? []), ...(m.cc ?? [])]
+          .map((a) => lower(a.address))
+          .filter((a) => !own.has(a) && !to.includes(a) && this.#d.allowed(a))
+      : [];
+    if (to.length === 0)
+      throw new InputError("the message has no address to reply to", {
+        code: "REPLY_NO_RECIPIENT",
+        stage: "channel",
+      });
+    const headers = buildReplyHeaders({
+      messageId: inbound.messageId,
+      ...(m.inReplyTo ? { inReplyTo: m.inReplyTo } : {}),
+      references: m.references ?? [],
+    });
+    return this.#record({
+      key,
+      account,
+      conversationId: inbound.conversationId,
+      to,
+      cc,
+      subject: replySubject(m.subject ?? ""),
+      inReplyTo: headers.inReplyTo,
+      references: headers.references,
+      body,
+      kind: "reply",
+      label: kind,
+      ...(this.#d.config.reply.quoteOriginal && m.fullText
+        ? {
+            quote: {
+              from: m.from?.name ? `${m.from.name} <${m.from.address}>` : (m.from?.address ?? ""),
+              ...(m.date ? { date: new Date(m.date) } : {}),
+              text: m.fullText,
+            },
+          }
+        : {}),
+    });
+  }
+
+  /** sendMessage: into a known conversation (headers from its last message) or a new one (options.to). */
+  async send(conversationId: string, content: string, options: SendOptions = {}): Promise<SentMessage> {
+    const state = this.#d.store.conversations.get(conversationId);
+    const body = { content, attachments: options.attachments ?? [] };
+    const key = options.idempotencyKey ?? `send:${conversationId}:${randomUnique()}`;
+    const explicitTo = list(options.to).map(lower);
+    if (state && explicitTo.length === 0) {
+      const headers = buildReplyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
+      return this.#record({
+        key,
+        account: this.#account(state.account),
+        conversationId,
+        to: state.participants,
+        cc: list(options.cc).map(lower),
+        subject: options.subject ?? replySubject(state.subject),
+        inReplyTo: headers.inReplyTo,
+        references: headers.references,
+        body,
+        kind: "reply",
+        label: "send",
+      });
+    }
+    if (explicitTo.length === 0) {
+      throw new InputError(
+        `unknown conversation ${conversationId}: give options.to (and options.subject) to start it`,
+        {
+          code: "SEND_UNKNOWN_CONVERSATION",
+          stage: "channel",
+        },
+      );
+    }
+    return this.#record({
+      key,
+      account: this.#account(options.from ?? state?.account),
+      conversationId,
+      to: explicitTo,
+      cc: list(options.cc).map(lower),
+      subject: options.subject ?? "A message from your assistant",
+      ...(state
+        ? (() => {
+            const h = buildReplyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
+            return { inReplyTo: h.inReplyTo, references: h.references };
+          })()
+        : {}),
+      body,
+      kind: "new",
+      label: "send",
+    });
+  }
+
+  #account(address: string | undefined) {
+    const accounts = this.#d.config.accounts;
+    const found = address ? accounts.find((a) => a.address === lower(address)) : undefined;
+    if (address && !found)
+      throw new InputError(`${address} is not a monitored account`, {
+        code: "SEND_UNKNOWN_ACCOUNT",
+        stage: "channel",
+      });
+    return found ?? accounts[0]!;
+  }
+
+  #messageId(conversationId: string, account: string): string {
+    try {
+      return encodeOutgoingMessageId(conversationId, randomUnique(), domainOf(account), this.#d.secret);
+    } catch {
+      return `${randomUnique()}@${domainOf(account)}`; // a conversation id too long to encode
+    }
+  }
+
+  async #record(o: {
+    key: string;
+    account: ResolvedConfig["accounts"][number];
+    conversationId: string;
+    to: string[];
+    cc: string[];
+    subject: string;
+    inReplyTo?: string;
+    references?: string[];
+    body: Body;
+    kind: "reply" | "new";
+    label: string;
+    quote?: { from: string; date?: Date; text: string };
+  }): Promise<SentMessage> {
+    const d = this.#d;
+    const existing = d.store.outbox.get(o.key);
+    if (existing) {
+      // Idempotent: the same key never produces a second message.
+      const outcome = existing.status === "pending" ? await d.dispatcher.sendNow(o.key) : undefined;
+      return {
+        messageId: existing.messageId,
+        conversationId: existing.conversationId,
+        status: outcome?.status ?? (existing.status === "pending" ? "queued" : existing.status),
+        recipients: existing.recipients,
+        ...(existing.response ? { response: existing.response } : {}),
+      };
+    }
+    const messageId = this.#messageId(o.conversationId, o.account.address);
+    const from: Addr = { address: o.account.address, ...(o.account.name ? { name: o.account.name } : {}) };
+    const composed = await composeMessage(
+      {
+        from,
+        to: o.to.map((address) => ({ address })),
+        ...(o.cc.length ? { cc: o.cc.map((address) => ({ address })) } : {}),
+        subject: o.subject,
+        kind: o.kind,
+        messageId,
+        ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
+        ...(o.references?.length ? { references: o.references } : {}),
+        markdown: o.body.content,
+        attachments: o.body.attachments,
+        ...(o.quote ? { quote: o.quote } : {}),
+      },
+      { timeZone: d.config.timezone },
+    );
+    const participants = [...new Set([...o.to, ...o.cc])];
+    const now = new Date().toISOString();
+    const { created } = d.store.transaction(() => {
+      const result = d.dispatcher.enqueue({
+        key: o.key,
+        conversationId: o.conversationId,
+        messageId: composed.messageId,
+        account: o.account.address,
+        recipients: composed.envelope.to,
+        raw: composed.raw,
+      });
+      if (result.created) {
+        d.store.threads.put({
+          messageId: composed.messageId,
+          conversationId: o.conversationId,
+          participants,
+          direction: "out",
+          at: now,
+        });
+        d.store.conversations.put({
+          conversationId: o.conversationId,
+          account: o.account.address,
+          subject: o.subject,
+          participants,
+          lastMessageId: composed.messageId,
+          lastReferences: o.references ?? [],
+          updatedAt: now,
+        } satisfies ConversationState);
+      }
+      return result;
+    });
+    if (created) {
+      await d.registry?.logMessage({
+        direction: "out",
+        channel: "email",
+        conversationId: o.conversationId,
+        messageId: composed.messageId,
+        content: o.body.content,
+        at: new Date(),
+      });
+    }
+    const outcome = await d.dispatcher.sendNow(o.key);
+    d.logger.info(
+      {
+        conversationId: o.conversationId,
+        messageId: outcome.messageId,
+        status: outcome.status,
+        to: composed.envelope.to,
+        kind: o.label,
+      },
+      "reply recorded",
+    );
+    return {
+      messageId: outcome.messageId,
+      conversationId: o.conversationId,
+      status: outcome.status,
+      recipients: composed.envelope.to,
+      ...(outcome.response ? { response: outcome.response } : {}),
+    };
+  }
+}
