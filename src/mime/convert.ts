@@ -1,0 +1,234 @@
+/**
+ * convertMessage: raw RFC 5322 bytes (Buffer or stream) -> ParsedInbound. Flow: walkMime streams
+ * every leaf to a role (body text, calendar, report, signature, attachment); headers are decoded
+ * from the raw lines; the body text is assembled and stripped of quoted history.
+ */
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
+import { AttachmentCollector, type AttachmentMeta, drain } from "./attachments.js";
+import { bodyText, leafRole } from "./body.js";
+import { decodeBytes } from "./charset.js";
+import { decodeFlowed } from "./flowed.js";
+import { decodeHeaderLines, firstAddress, parseAddressList, parseContentType } from "./headers.js";
+import { resolveConvertOptions } from "./limits.js";
+import {
+  attachmentFolderName,
+  generatedMessageIdFromDigest,
+  parseMessageId,
+  parseMessageIds,
+} from "./message-id.js";
+import { type LeafPart, type MimeNode, walkMime } from "./parser.js";
+import { stripReply } from "./reply-strip.js";
+import type { CalendarPart, ConvertOptions, ParsedInbound, ReportPart } from "./types.js";
+
+const CHUNK = 64 * 1024;
+
+/** Collects a stream's bytes up to `max`, counting the rest. */
+async function collect(stream: Readable, max: number): Promise<{ bytes: Buffer; total: number }> {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  for await (const raw of stream) {
+    const chunk = raw as Buffer;
+    total += chunk.length;
+    if (kept < max) {
+      const piece = chunk.subarray(0, max - kept);
+      parts.push(piece);
+      kept += piece.length;
+    }
+  }
+  return { bytes: Buffer.concat(parts), total };
+}
+
+const FORWARD_SUBJECT =
+  /^\s*(?:\[[^\]]*\]\s*)?(?:fwd?|fw|wg|tr|rv|enc|i|vs|vb|doorst|továbbítás|пересл|転送|转发)\s*[:：]/i;
+
+function parseDate(value: string | undefined): Date | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value.replace(/\([^)]*\)/g, " ").trim());
+  return Number.isNaN(ms) ? undefined : new Date(ms);
+}
+
+function stripNul(s: string): string {
+  return s.includes("\u0000") ? s.replace(/\u0000/g, "") : s;
+}
+
+/**
+ * Converts one raw message. Throws InputError MIME_UNPARSEABLE (not a message at all),
+ * MIME_TOO_LARGE / MIME_TOO_MANY_PARTS / MIME_TOO_DEEP / MIME_HEADER_TOO_LARGE (limits, see
+ * ConvertOptions) and AbortedError; nothing is left on disk when it throws.
+ */
+export async function convertMessage(
+  raw: Buffer | Uint8Array | Readable,
+  options: ConvertOptions = {},
+): Promise<ParsedInbound> {
+  const opts = resolveConvertOptions(options);
+  if (opts.signal?.aborted) throw new AbortedError("mime", opts.signal.reason);
+  const source =
+    raw instanceof Readable
+      ? raw
+      : Readable.from(
+          (function* () {
+            for (let i = 0; i < raw.length; i += CHUNK)
+              yield Buffer.from(raw.buffer, raw.byteOffset + i, Math.min(CHUNK, raw.length - i));
+          })(),
+        );
+  const hash = createHash("sha256");
+  const collector = new AttachmentCollector(opts);
+  const problems = new Set<string>();
+  const onProblem = (p: string) => problems.add(p);
+  const notes: string[] = [];
+  const calendar: CalendarPart[] = [];
+  const reports: ReportPart[] = [];
+  let size = 0;
+
+  const decodeText = (node: MimeNode, bytes: Buffer, total: number, what: string): string => {
+    if (total > bytes.length)
+      notes.push(`${what} truncated at maxTextBytes (${opts.maxTextBytes} of ${total} bytes)`);
+    const decoded = decodeBytes(bytes, node.charset);
+    if (decoded.problem) onProblem(`${node.contentType}: ${decoded.problem}`);
+    return stripNul(decoded.text).replace(/\r\n?/g, "\n");
+  };
+
+  const onLeaf = async ({ node, contentType, stream }: LeafPart): Promise<void> => {
+    const role = leafRole(node);
+    const meta: AttachmentMeta = {
+      contentType,
+      inline:
+        node.disposition === "inline" ||
+        (!!node.contentId && node.parent?.contentType === "multipart/related"),
+      ...(node.filename ? { filename: stripNul(node.filename) } : {}),
+      ...(node.contentId ? { contentId: node.contentId } : {}),
+    };
+    if (role === "body") {
+      const { bytes, total } = await collect(stream, opts.maxTextBytes);
+      const text = decodeText(node, bytes, total, `${node.contentType} part`);
+      node.text = node.flowed && node.contentType === "text/plain" ? decodeFlowed(text, node.delSp) : text;
+    } else if (role === "calendar") {
+      const alsoAttachment =
+        node.disposition === "attachment" || !!node.filename || node.contentType === "application/ics";
+      const parts: Buffer[] = [];
+      let kept = 0;
+      const tap = (chunk: Buffer) => {
+        if (kept < opts.maxTextBytes) parts.push(chunk.subarray(0, opts.maxTextBytes - kept));
+        kept += chunk.length;
+      };
+      if (alsoAttachment) await collector.consume(meta, stream, tap);
+      else await drain(stream, tap);
+      const bytes = Buffer.concat(parts);
+      const ics = decodeText(node, bytes, kept, "calendar part");
+      const method =
+        parseContentType(node.headerLines.find((l) => l.key === "content-type")?.line.replace(/^[^:]*:/, ""))
+          .params.method ?? /^METHOD:(.+)$/im.exec(ics)?.[1];
+      calendar.push({ ics, alsoAttachment, ...(method ? { method: method.trim().toUpperCase() } : {}) });
+    } else if (role === "report") {
+      const { bytes, total } = await collect(stream, opts.maxTextBytes);
+      reports.push({ contentType: node.contentType, text: decodeText(node, bytes, total, "report part") });
+    } else if (role === "signature") {
+      await collector.skip(meta, stream, "signature", "signature part of multipart/signed");
+    } else {
+      await collector.consume(meta, stream);
+    }
+  };
+
+  let root: MimeNode;
+  try {
+    root = await walkMime(source, {
+      maxParts: opts.maxParts,
+      maxDepth: opts.maxDepth,
+      maxHeaderBytes: opts.maxHeaderBytes,
+      maxMessageBytes: opts.maxMessageBytes,
+      onLeaf,
+      onChunk: (chunk) => {
+        size += chunk.length;
+        hash.update(chunk);
+      },
+      backlog: () => collector.backlog(),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  } catch (error) {
+    await collector.discard();
+    if (opts.signal?.aborted) throw new AbortedError("mime", error);
+    if (error instanceof EmailChannelError) throw error;
+    throw new InputError(`message cannot be parsed: ${(error as Error).message}`, {
+      code: "MIME_UNPARSEABLE",
+      stage: "mime",
+      cause: error,
+    });
+  }
+
+  try {
+    if (size === 0 || !root.headerLines.some((l) => l.key && l.line.includes(":"))) {
+      throw new InputError(size === 0 ? "message is empty" : "message has no header fields", {
+        code: "MIME_UNPARSEABLE",
+        stage: "mime",
+      });
+    }
+    const firstBody = findCharset(root);
+    const { decoded, raw: rawHeaders } = decodeHeaderLines(root.headerLines, firstBody, onProblem);
+    for (const key of Object.keys(decoded)) decoded[key] = (decoded[key] as string[]).map(stripNul);
+    const parsedId = parseMessageId(rawHeaders["message-id"]?.[0]);
+    const messageId = parsedId ?? generatedMessageIdFromDigest(hash.digest("hex"));
+    // Folding whitespace inside a subject is layout, not content.
+    const subject = (decoded.subject?.[0] ?? "").replace(/\s+/g, " ").trim();
+    const ct = parseContentType(rawHeaders["content-type"]?.[0]);
+    const body = bodyText(root, onProblem);
+    const stripped = stripReply(body.text, { forward: FORWARD_SUBJECT.test(subject) });
+    const date = parseDate(decoded.date?.[0]);
+    const from = firstAddress(rawHeaders, "from", onProblem);
+    const sender = firstAddress(rawHeaders, "sender", onProblem);
+    const deliveredTo = firstAddress(rawHeaders, "delivered-to", onProblem)?.address;
+    const inReplyTo = parseMessageIds(rawHeaders["in-reply-to"]?.[0])[0];
+    const list = (key: string) => (rawHeaders[key] ?? []).flatMap((v) => parseAddressList(v, onProblem));
+    const folder = await collector.finish(attachmentFolderName(messageId));
+    return {
+      messageId,
+      messageIdGenerated: parsedId === undefined,
+      subject,
+      ...(date ? { date } : {}),
+      ...(from ? { from } : {}),
+      ...(sender ? { sender } : {}),
+      replyTo: list("reply-to"),
+      to: list("to"),
+      cc: list("cc"),
+      ...(deliveredTo ? { deliveredTo } : {}),
+      ...(inReplyTo ? { inReplyTo } : {}),
+      references: parseMessageIds((rawHeaders.references ?? []).join(" ")),
+      headers: decoded,
+      contentType: ct.type,
+      contentTypeParams: ct.params,
+      ...(ct.type === "multipart/report" && ct.params["report-type"]
+        ? { reportType: ct.params["report-type"].toLowerCase() }
+        : {}),
+      text: body.text,
+      textSource: body.textSource,
+      content: stripped.content,
+      quoted: stripped.quoted,
+      ...(stripped.signature ? { signature: stripped.signature } : {}),
+      ...(stripped.forwarded ? { forwarded: stripped.forwarded } : {}),
+      ...(opts.keepHtml && body.html !== undefined ? { html: body.html } : {}),
+      attachments: collector.attachments,
+      skippedAttachments: collector.skipped,
+      ...(folder ? { attachmentFolder: folder } : {}),
+      calendar,
+      reports,
+      charsetProblems: [...problems],
+      notes,
+      size,
+    };
+  } catch (error) {
+    await collector.discard();
+    throw error;
+  }
+}
+
+/** The declared charset of the first body text part: the best guess for raw 8-bit header bytes. */
+function findCharset(node: MimeNode): string | undefined {
+  if (node.children.length === 0) return node.charset && leafRole(node) === "body" ? node.charset : undefined;
+  for (const child of node.children) {
+    const found = findCharset(child);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,81 @@
+/**
+ * HTML mail -> readable plain text for the agent: links kept as "text [url]", images (tracking
+ * pixels, logos, spacers) dropped, style/script/head dropped, hidden preheaders dropped, blockquotes
+ * quoted with "> " so that reply stripping sees the history the way it sees it in plain text.
+ */
+import { compile, type HtmlToTextOptions } from "html-to-text";
+
+/** Upper bound of HTML we convert (characters); longer input is cut first. Bounds time and memory. */
+export const MAX_HTML_CHARS = 8 * 1024 * 1024;
+
+const OPTIONS: HtmlToTextOptions = {
+  wordwrap: false,
+  preserveNewlines: false,
+  decodeEntities: true,
+  limits: { maxInputLength: MAX_HTML_CHARS, maxDepth: 256, maxChildNodes: undefined, ellipsis: "..." },
+  selectors: [
+    {
+      selector: "a",
+      options: {
+        hideLinkHrefIfSameAsText: true,
+        ignoreHref: false,
+        linkBrackets: ["[", "]"],
+        noAnchorUrl: true,
+      },
+    },
+    { selector: "img", format: "skip" },
+    { selector: "style", format: "skip" },
+    { selector: "script", format: "skip" },
+    { selector: "head", format: "skip" },
+    { selector: "title", format: "skip" },
+    { selector: "noscript", format: "skip" },
+    { selector: "template", format: "skip" },
+    { selector: "svg", format: "skip" },
+    { selector: "[hidden]", format: "skip" },
+    { selector: '[style*="display:none"]', format: "skip" },
+    { selector: '[style*="display: none"]', format: "skip" },
+    { selector: '[style*="mso-hide:all"]', format: "skip" },
+    { selector: "h1", options: { uppercase: false } },
+    { selector: "h2", options: { uppercase: false } },
+    { selector: "h3", options: { uppercase: false } },
+    { selector: "h4", options: { uppercase: false } },
+    { selector: "h5", options: { uppercase: false } },
+    { selector: "h6", options: { uppercase: false } },
+    { selector: "th", options: { uppercase: false } },
+    // Mail uses tables for layout far more than for data: render cells as blocks, not as ASCII art.
+    { selector: "table", format: "block" },
+    { selector: "tr", format: "block" },
+    { selector: "td", format: "block" },
+    { selector: "th", format: "block" },
+    { selector: "hr", options: { length: 20 } },
+    {
+      selector: "blockquote",
+      options: { leadingLineBreaks: 1, trailingLineBreaks: 1, trimEmptyLines: true },
+    },
+    { selector: "p", options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
+  ],
+};
+
+const convert = compile(OPTIONS);
+
+/** Tidies converter output: no trailing spaces, no runs of more than one empty line, no NBSP runs. */
+function tidy(text: string): string {
+  return text
+    .replace(/\u00a0/g, " ")
+    .replace(/[ \t]+$/gm, "")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
+}
+
+/**
+ * Converts an HTML body to plain text. Pure; never throws (malformed HTML is parsed leniently; an
+ * input html-to-text cannot handle yields the text with tags stripped).
+ */
+export function htmlToReadableText(html: string): string {
+  const input = html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html;
+  try {
+    return tidy(convert(input));
+  } catch {
+    return tidy(input.replace(/<[^>]*>/g, " "));
+  }
+}
