@@ -44,7 +44,7 @@ export async function messagesById(
     const out: Buffer[] = [];
     for (const uid of uids) {
       const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-      if (message?.source) out.push(message.source);
+      if (message !== false && message?.source) out.push(message.source);
     }
     return out;
   });
