@@ -26,10 +26,18 @@ const SIGNATURE_TYPES = new Set([
   "application/x-pkcs7-signature",
 ]);
 
+/** RFC 2046 §5.1.5: in multipart/digest a part without Content-Type is a message/rfc822. */
+export function isDigestMessage(node: MimeNode): boolean {
+  return (
+    node.parent?.contentType === "multipart/digest" && !node.headerLines.some((l) => l.key === "content-type")
+  );
+}
+
 export type LeafRole = "body" | "calendar" | "report" | "signature" | "attachment";
 
 /** Decides what a leaf part is, from its own headers and its place in the tree. */
 export function leafRole(node: MimeNode): LeafRole {
+  if (isDigestMessage(node)) return "attachment";
   const type = node.contentType;
   if ((type === "text/plain" || type === "text/html") && node.disposition !== "attachment" && !node.filename)
     return "body";

@@ -82,7 +82,27 @@ export function isValidUtf8(bytes: Uint8Array): boolean {
   }
 }
 
-const cp1252 = new TextDecoder("windows-1252");
+// windows-1252 0x80-0x9F (WHATWG index; the five undefined bytes map to the C1 control of the same value).
+const CP1252_HIGH =
+  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
+  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
+
+/**
+ * windows-1252, done by hand: Node 20's TextDecoder("windows-1252") decodes 0x80-0x9F as Latin-1 C1
+ * controls (so "wasn=92t" lost its apostrophe); every other single-byte table in ICU is right.
+ */
+export function decodeWindows1252(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    const codes = Array.from(bytes.subarray(i, i + 8192), (b) =>
+      b >= 0x80 && b < 0xa0 ? CP1252_HIGH.charCodeAt(b - 0x80) : b,
+    );
+    out += String.fromCharCode(...codes);
+  }
+  return out;
+}
+
+const cp1252 = { decode: decodeWindows1252 };
 
 /**
  * Decodes UTF-8 and maps every byte that is not part of a well-formed UTF-8 sequence through
@@ -186,6 +206,7 @@ export function decodeBytes(bytes: Uint8Array, declared?: string | null): Decode
     const f = fallback(bytes);
     return { ...f, problem: `${shown}: unknown charset, decoded as ${f.used}` };
   }
+  if (strict.encoding === "windows-1252") return { text: decodeWindows1252(bytes), used: "windows-1252" };
   try {
     return { text: strict.decode(bytes), used: strict.encoding };
   } catch {
@@ -230,6 +251,13 @@ export function decodeRawHeaderBytes(bytes: Uint8Array, hintCharset?: string): D
   const hint = normaliseCharsetLabel(hintCharset);
   if (hint && hint !== "utf-8" && hint !== "us-ascii" && !isUtf7Label(hint)) {
     const strict = whatwgDecoder(hint, true);
+    if (strict?.encoding === "windows-1252") {
+      return {
+        text: decodeWindows1252(bytes),
+        used: "windows-1252",
+        problem: "header: raw 8-bit bytes, decoded as windows-1252 (the body's charset)",
+      };
+    }
     try {
       if (strict)
         return {

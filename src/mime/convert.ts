@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
 import { AttachmentCollector, type AttachmentMeta, drain } from "./attachments.js";
-import { bodyText, leafRole } from "./body.js";
+import { bodyText, isDigestMessage, leafRole } from "./body.js";
 import { decodeBytes } from "./charset.js";
 import { decodeFlowed } from "./flowed.js";
 import { decodeHeaderLines, firstAddress, parseAddressList, parseContentType } from "./headers.js";
@@ -94,7 +94,7 @@ export async function convertMessage(
   const onLeaf = async ({ node, contentType, stream }: LeafPart): Promise<void> => {
     const role = leafRole(node);
     const meta: AttachmentMeta = {
-      contentType,
+      contentType: isDigestMessage(node) ? "message/rfc822" : contentType,
       inline:
         node.disposition === "inline" ||
         (!!node.contentId && node.parent?.contentType === "multipart/related"),

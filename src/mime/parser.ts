@@ -14,6 +14,7 @@ import type { Readable } from "node:stream";
 import { MailParser, type MailParserOptions } from "mailparser";
 import type { RawHeaderLine } from "./headers.js";
 import { type LimitCode, limitError } from "./limits.js";
+import { RootHeaderRepair } from "./repair.js";
 
 /** mailsplit's MimeNode, as far as we read it. */
 interface SplitNode {
@@ -210,6 +211,10 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
   });
   const ended = once(parser, "end");
 
+  const repair = new RootHeaderRepair(options.maxHeaderBytes);
+  const write = async (piece: Buffer) => {
+    if (!failure && !parser.write(piece)) await Promise.race([once(parser, "drain"), failed]);
+  };
   const pump = async () => {
     let total = 0;
     for await (const raw of source) {
@@ -223,9 +228,10 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
         return;
       }
       options.onChunk(chunk);
-      if (!parser.write(chunk)) await Promise.race([once(parser, "drain"), failed]);
+      for (const piece of repair.push(chunk)) await write(piece);
       while (!failure && options.backlog() > BACKLOG_LIMIT) await new Promise((r) => setTimeout(r, 2));
     }
+    for (const piece of repair.end()) await write(piece);
     if (!failure) parser.end();
   };
 
