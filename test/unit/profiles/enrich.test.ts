@@ -77,7 +77,7 @@ describe("enrichSender", () => {
     const logger = { warn: (...args: unknown[]) => warnings.push(args) } as unknown as Logger;
     expect(await enrichSender(s, "hjm@posteo.example", { logger })).toBeUndefined();
     expect(warnings).toHaveLength(1);
-    expect((warnings[0]?.[0] as { err: Error }).err.message).toBe("database is locked");
+    expect(warnings[0]?.[0]).toMatchObject({ err: { message: "database is locked" } });
   });
 });
 
