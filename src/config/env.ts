@@ -3,7 +3,7 @@
  * the same rule (EMAIL_ + the snake_case key in upper case; nested keys joined by "_").
  */
 
-export type EnvValueType = "string" | "boolean" | "number" | "list";
+export type EnvValueType = "string" | "boolean" | "number" | "list" | "windows";
 
 export interface EnvKey {
   /** Path under channels.email. */
@@ -54,6 +54,8 @@ export const ENV_KEYS: ReadonlyMap<string, EnvKey> = new Map<string, EnvKey>([
   top("smtp_rate_limit", "number"),
   ["EMAIL_SENDER_AUTH_POLICY", { path: ["sender_auth", "policy"], type: "string" }],
   ["EMAIL_SENDER_AUTH_AUTHSERV_IDS", { path: ["sender_auth", "authserv_ids"], type: "list" }],
+  ["EMAIL_RATE_LIMITS_PER_SENDER", { path: ["rate_limits", "per_sender"], type: "windows" }],
+  ["EMAIL_RATE_LIMITS_PER_CONVERSATION", { path: ["rate_limits", "per_conversation"], type: "windows" }],
   ["EMAIL_REPLY_ALL", { path: ["reply", "reply_all"], type: "boolean" }],
   ["EMAIL_REPLY_QUOTE_ORIGINAL", { path: ["reply", "quote_original"], type: "boolean" }],
   ["EMAIL_REPLY_APOLOGY", { path: ["reply", "apology"], type: "string" }],
@@ -92,6 +94,19 @@ export function parseEnvValue(raw: string, type: EnvValueType): { value: unknown
       if (/^(true|1|yes|on)$/i.test(v)) return { value: true };
       if (/^(false|0|no|off)$/i.test(v)) return { value: false };
       return { error: "expected true or false" };
+    case "windows": {
+      // "10/600,60/3600": at most 10 per 600 s and 60 per 3600 s; "" = no limit.
+      const windows = [];
+      for (const part of v
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const m = /^(\d+)\s*\/\s*(\d+)$/.exec(part);
+        if (!m) return { error: 'expected windows like "10/600,60/3600" (max messages / seconds)' };
+        windows.push({ max: Number(m[1]), window_seconds: Number(m[2]) });
+      }
+      return { value: windows };
+    }
     case "number": {
       if (!/^-?\d+(\.\d+)?$/.test(v)) return { error: "expected a number" };
       return { value: Number(v) };

@@ -43,6 +43,8 @@ export function stackChannelEnv(stack: StackEnv, o: StackChannelOptions = {}): R
     EMAIL_INITIAL_SYNC: "all",
     EMAIL_SWEEP_INTERVAL: "5",
     EMAIL_POLL_INTERVAL: "1",
+    EMAIL_RATE_LIMITS_PER_SENDER: "1000/600",
+    EMAIL_RATE_LIMITS_PER_CONVERSATION: "1000/600",
     ...(o.env ?? {}),
   };
 }

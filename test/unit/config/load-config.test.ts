@@ -161,6 +161,25 @@ describe("loadConfig: CONTRACT.md keys", () => {
     expect(cfg.accounts[1]!.smtp.password.reveal()).toBe("pw-s2-1");
   });
 
+  it("reads rate-limit windows from the environment", async () => {
+    const cfg = await loadConfig({
+      env: {
+        ...baseEnv,
+        EMAIL_RATE_LIMITS_PER_SENDER: "5/60, 50/3600",
+        EMAIL_RATE_LIMITS_PER_CONVERSATION: "",
+      },
+    });
+    expect(cfg.rateLimits.perSender).toEqual([
+      { max: 5, windowSeconds: 60 },
+      { max: 50, windowSeconds: 3600 },
+    ]);
+    expect(cfg.rateLimits.perConversation).toEqual([{ max: 20, windowSeconds: 600 }]);
+    const error = await rejection({ env: { ...baseEnv, EMAIL_RATE_LIMITS_PER_SENDER: "ten per minute" } });
+    expect(error.message).toMatch(
+      /rate_limits\.per_sender \(EMAIL_RATE_LIMITS_PER_SENDER\): expected windows/,
+    );
+  });
+
   it('treats EMAIL_ALLOWED_SENDERS="" as nobody and "*" as everybody', async () => {
     expect((await loadConfig({ env: { ...baseEnv, EMAIL_ALLOWED_SENDERS: "" } })).allowedSenders).toEqual([]);
     expect((await loadConfig({ env: { ...baseEnv, EMAIL_ALLOWED_SENDERS: "*" } })).allowedSenders).toEqual([
