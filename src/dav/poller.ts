@@ -180,15 +180,29 @@ export class DavPoller {
 
   #backoff(failures: number, error: unknown): number {
     const o = this.#o;
-    const min = o.minBackoffMs ?? 1_000;
-    const max = o.maxBackoffMs ?? 300_000;
-    const exp = Math.min(max, min * 2 ** Math.min(failures - 1, 30));
-    // Equal jitter: half fixed, half random, so many accounts failing together spread out.
-    const jittered = exp / 2 + (o.random ?? Math.random)() * (exp / 2);
-    const retryAfter =
-      error instanceof EmailChannelError && error.retryAfter !== undefined ? error.retryAfter * 1000 : 0;
-    return Math.min(max, Math.max(jittered, retryAfter));
+    const retryAfter = error instanceof EmailChannelError ? error.retryAfter : undefined;
+    return backoffDelay(failures, {
+      minMs: o.minBackoffMs ?? 1_000,
+      maxMs: o.maxBackoffMs ?? 300_000,
+      random: o.random ?? Math.random,
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
+    });
   }
+}
+
+/**
+ * Delay before the next attempt after `failures` consecutive failed cycles: min * 2^(failures-1),
+ * capped at max, with equal jitter (half fixed, half random, so accounts failing together spread
+ * out); a server's Retry-After raises it, never above max.
+ */
+export function backoffDelay(
+  failures: number,
+  o: { minMs: number; maxMs: number; random: () => number; retryAfterSeconds?: number },
+): number {
+  const exp = Math.min(o.maxMs, o.minMs * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+  const jittered = exp / 2 + o.random() * (exp / 2);
+  const retryAfter = (o.retryAfterSeconds ?? 0) * 1000;
+  return Math.min(o.maxMs, Math.max(jittered, retryAfter));
 }
 
 /** Waits `ms` or until aborted or woken; the timer never outlives the wait. */

@@ -89,8 +89,12 @@ export async function listBySyncCollection(
     // RFC 6578 §3.2: Depth 0; sync-level says how deep.
     const res = await client.report(collectionUrl, syncCollectionBody(current, [ETAG]), "0", options.signal);
     if (res.status !== 207) {
-      if (current && isInvalidToken(res)) {
-        // RFC 6578 §3.2: the token is no longer valid; start over with an initial sync.
+      // RFC 6578 §3.2: the token is no longer valid; start over with an initial sync. Xandikos 0.2
+      // answers 500 instead of the precondition for a token it does not know, so a 500 on a stored
+      // token gets one initial sync too: if the server is really failing, that fails as well and the
+      // error stands (nothing is applied); if it answers, the token was the problem.
+      const serverFailedOnToken = res.status === 500 && !listing.tokenReset;
+      if (current && (isInvalidToken(res) || serverFailedOnToken)) {
         options.logger?.warn({ url: collectionUrl, status: res.status }, "sync token refused, full resync");
         current = undefined;
         listing.full = true;

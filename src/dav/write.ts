@@ -45,7 +45,7 @@ export class DavConflictError extends ServerError {
 }
 
 /** PUT `data` as member `name` (one path segment, encoded here) of `collectionUrl`. */
-export function putObject(
+export async function putObject(
   client: DavClient,
   collectionUrl: string,
   name: string,

@@ -53,7 +53,8 @@ function shortName(instant: number, zone: string): string | undefined {
   const part = new Intl.DateTimeFormat("en-US", { timeZone: zone, timeZoneName: "short" })
     .formatToParts(new Date(instant))
     .find((p) => p.type === "timeZoneName");
-  return part?.value;
+  // Intl falls back to "GMT+5:30" where a zone has no abbreviation; TZNAME is optional, so leave it out.
+  return part && !/^(?:GMT|UTC)[+-]/.test(part.value) ? part.value : undefined;
 }
 
 /**
@@ -68,7 +69,9 @@ export function buildVtimezone(zone: string, fromYear: number, toYear: number): 
   const found = transitions(zone, start, end);
   if (found.length === 0) {
     const offset = offsetMinutes(Date.UTC(fromYear, 0, 1), zone);
-    vtimezone.addSubcomponent(observance("standard", Date.UTC(1970, 0, 1), offset, offset, zone, 0));
+    // Onset 1970-01-01T00:00 local time.
+    const onset = Date.UTC(1970, 0, 1) - offset * 60_000;
+    vtimezone.addSubcomponent(observance("standard", onset, offset, offset, zone, Date.UTC(fromYear, 0, 1)));
     return vtimezone;
   }
   // The smaller offset of a pair is standard time (true for all current zones but Europe/Dublin,

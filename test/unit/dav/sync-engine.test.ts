@@ -17,6 +17,7 @@ import {
   sentToken,
   startFakeServer,
 } from "./support/fake-server.js";
+import { sabreLike } from "./support/sabre-like.js";
 
 const WORK = "dav/calendars/alice%40example.org/work/";
 const KEY = {
@@ -52,46 +53,6 @@ function setup(fake: FakeServer, options: { allowMassDelete?: boolean } = {}) {
     ...options,
   });
   return { client, engine, store: s, url: fake.url + WORK, key: normalizeCollectionUrl(fake.url + WORK) };
-}
-
-/** A SabreDAV-like collection: two-page initial sync, then one change (dentist moved, stand-up deleted). */
-function sabreLike(state: { refuseToken?: string; failNext?: number; empty?: boolean }) {
-  return (req: Parameters<FakeServer["handler"]>[0]) => {
-    if (state.failNext && state.failNext > 0) {
-      state.failNext--;
-      return {
-        status: 500,
-        headers: { "Content-Type": "text/html" },
-        body: fixture("protocol/error-server.html"),
-      };
-    }
-    const kind = kindOf(req);
-    const token = sentToken(req);
-    if (kind === "sync-collection") {
-      if (state.refuseToken !== undefined && token === state.refuseToken) {
-        return {
-          status: 403,
-          headers: { "Content-Type": "application/xml" },
-          body: fixture("protocol/error-valid-sync-token.xml"),
-        };
-      }
-      if (state.empty) return multistatus("protocol/sync-empty.xml");
-      if (token === "")
-        return multistatus(
-          state.refuseToken ? "protocol/sync-full-after-reset.xml" : "protocol/sync-initial-page1.xml",
-        );
-      if (token.endsWith("/101")) return multistatus("protocol/sync-initial-page2.xml");
-      if (token.endsWith("/102")) return multistatus("protocol/sync-change.xml");
-      // Nothing new since the change (the empty answer carries its own token).
-      if (token.endsWith("/103") || token.endsWith("/201")) return multistatus("protocol/sync-empty.xml");
-    }
-    if (kind === "calendar-multiget") {
-      return multistatus(
-        req.body.includes("standup.ics") ? "protocol/multiget-initial.xml" : "protocol/multiget-change.xml",
-      );
-    }
-    return { status: 400, body: `unexpected ${req.method} ${req.path}` };
-  };
 }
 
 describe("SyncEngine with sync-collection", () => {
@@ -213,7 +174,8 @@ describe("SyncEngine with sync-collection", () => {
     const { engine, store: s, url, key } = setup(server);
     await engine.sync(url);
     const before = s.dav.listObjects(key);
-    state.failNext = 1;
+    // Both the incremental REPORT and the initial sync tried after a 500 fail.
+    state.failNext = 2;
     const error = await engine.sync(url).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServerError);
     expect((error as ServerError).status).toBe(500);
@@ -232,6 +194,55 @@ describe("SyncEngine with sync-collection", () => {
     const diff = await engine.sync(url);
     expect(diff.changed.map((o) => o.href)).toEqual([KEY.dentist]);
     expect(diff.removed).toEqual([KEY.standup]);
+  });
+
+  it("a 503 on the token is an outage, not a token problem: no full resync is tried", async () => {
+    server = await startFakeServer(sabreLike({}));
+    const { engine, store: s, key, url } = setup(server);
+    await engine.sync(url);
+    server.handler = () => ({ status: 503, headers: { "Retry-After": "120" } });
+    server.requests.length = 0;
+    const error = (await engine.sync(url).catch((e: unknown) => e)) as ServerError;
+    expect(error.status).toBe(503);
+    expect(error.retryAfter).toBe(120);
+    expect(server.requests).toHaveLength(1);
+    expect(s.dav.listObjects(key)).toHaveLength(3);
+  });
+
+  it("a 500 on the stored token alone (Xandikos 0.2 on an unknown token) is followed by one initial sync", async () => {
+    server = await startFakeServer(sabreLike({}));
+    const { engine, store: s, key, url } = setup(server);
+    s.dav.putCollection({
+      url: key,
+      account: "alice@example.org",
+      kind: "calendar",
+      syncToken: "unknown",
+      updatedAt: "2025-01-01T00:00:00Z",
+    });
+    server.handler = (req) =>
+      kindOf(req) === "sync-collection" && sentToken(req) === "unknown"
+        ? {
+            status: 500,
+            headers: { "Content-Type": "text/html" },
+            body: fixture("protocol/error-server.html"),
+          }
+        : sabreLike({})(req);
+    const diff = await engine.sync(url);
+    expect(diff.tokenReset).toBe(true);
+    expect(diff.added).toHaveLength(3);
+    expect(s.dav.getCollection(key)?.syncToken).toBe("http://sabre.io/ns/sync/102");
+  });
+
+  it("forgets a collection: every object reported removed, state deleted", async () => {
+    server = await startFakeServer(sabreLike({}));
+    const { engine, store: s, url, key } = setup(server);
+    await engine.sync(url);
+    expect(engine.knownCollections()).toEqual([key]);
+    const diff = engine.forget(url);
+    expect(diff.removed.sort()).toEqual([KEY.call, KEY.dentist, KEY.standup].sort());
+    expect(s.dav.getCollection(key)).toBeUndefined();
+    expect(s.dav.listObjects(key)).toEqual([]);
+    expect(engine.knownCollections()).toEqual([]);
   });
 
   it("an aborted sync applies nothing", async () => {

@@ -98,3 +98,12 @@ export function sentToken(req: RecordedRequest): string {
   const m = /<d:sync-token>([^<]*)<\/d:sync-token>/.exec(req.body);
   return m?.[1] ?? "";
 }
+
+/** A loopback URL on which nothing listens (a port just released), for "connection refused". */
+export async function refusedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}/`;
+}

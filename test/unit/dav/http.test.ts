@@ -1,0 +1,158 @@
+import { Writable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import { DavHttp, parseRetryAfter } from "../../../src/dav/http.js";
+import { AbortedError, AuthError, NetworkError, ServerError } from "../../../src/errors/index.js";
+import { createLogger } from "../../../src/log/index.js";
+import {
+  type FakeAnswer,
+  type FakeServer,
+  fixture,
+  refusedUrl,
+  startFakeServer,
+} from "./support/fake-server.js";
+
+let server: FakeServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+describe("DavHttp", () => {
+  it("sends Basic auth from the account's credentials (UTF-8), Depth and an XML content type", async () => {
+    server = await startFakeServer(() => ({ status: 207, body: "<multistatus xmlns='DAV:'/>" }));
+    const http = new DavHttp({ username: "jürgen@example.org", password: "pa:ss wörd" });
+    const res = await http.send({ method: "PROPFIND", url: server.url, depth: "1", body: "<x/>" });
+    expect(res.status).toBe(207);
+    const sent = server.requests[0]!;
+    const decoded = Buffer.from(sent.headers.authorization!.replace(/^Basic /, ""), "base64").toString(
+      "utf8",
+    );
+    expect(decoded).toBe("jürgen@example.org:pa:ss wörd");
+    expect(sent.headers.depth).toBe("1");
+    expect(sent.headers["content-type"]).toBe("application/xml; charset=utf-8");
+    expect(http.requestCount).toBe(1);
+  });
+
+  it("never logs the Authorization header or the password", async () => {
+    server = await startFakeServer(() => ({
+      status: 401,
+      headers: { "WWW-Authenticate": 'Basic realm="x"' },
+    }));
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const logger = createLogger({ level: "trace", destination, pretty: false });
+    const http = new DavHttp({ username: "alice", password: "s3cret-pw", logger });
+    const res = await http.send({ method: "PROPFIND", url: server.url });
+    const error = http.statusError(res, "PROPFIND");
+    logger.error({ err: error }, "failed");
+    const all = lines.join("");
+    expect(all).toContain("dav request");
+    expect(all).not.toContain("s3cret-pw");
+    expect(all).not.toContain(Buffer.from("alice:s3cret-pw").toString("base64"));
+    expect(error.message).not.toContain("s3cret-pw");
+  });
+
+  it("maps statuses: 401 AuthError, bare 403 AuthError, 403 with a precondition ServerError, 5xx retryable", async () => {
+    const answers: FakeAnswer[] = [
+      { status: 401 },
+      { status: 403, body: "Forbidden" },
+      {
+        status: 403,
+        headers: { "Content-Type": "application/xml" },
+        body: fixture("protocol/error-valid-sync-token.xml"),
+      },
+      { status: 503, headers: { "Retry-After": "30" }, body: fixture("protocol/error-server.html") },
+      { status: 429, headers: { "Retry-After": "5" } },
+      { status: 404 },
+      { status: 501 },
+    ];
+    let i = 0;
+    server = await startFakeServer(() => answers[i++]!);
+    const http = new DavHttp({ username: "alice", password: "pw", stage: "caldav" });
+    const errors = [];
+    for (const _ of answers)
+      errors.push(http.statusError(await http.send({ method: "REPORT", url: server.url }), "REPORT"));
+    expect(errors[0]).toBeInstanceOf(AuthError);
+    expect(errors[0]!.code).toBe("DAV_AUTH_FAILED");
+    expect(errors[1]).toBeInstanceOf(AuthError);
+    expect(errors[1]!.code).toBe("DAV_FORBIDDEN");
+    expect(errors[2]).toBeInstanceOf(ServerError);
+    expect(errors[2]!.details?.precondition).toBe("{DAV:}valid-sync-token");
+    expect(errors[3]).toMatchObject({
+      status: 503,
+      retryable: true,
+      retryAfter: 30,
+      code: "DAV_SERVER_ERROR",
+      stage: "caldav",
+    });
+    expect((errors[3] as ServerError).response).toContain("Internal Server Error");
+    expect(errors[4]).toMatchObject({
+      status: 429,
+      retryable: true,
+      retryAfter: 5,
+      code: "DAV_RATE_LIMITED",
+    });
+    expect(errors[5]).toMatchObject({ status: 404, retryable: false, code: "DAV_NOT_FOUND" });
+    expect(errors[6]).toMatchObject({ status: 501, retryable: false });
+  });
+
+  it("times out a hanging server as a retryable NetworkError", async () => {
+    server = await startFakeServer(() => ({ status: 207, delayMs: 2_000 }));
+    const http = new DavHttp({ timeoutMs: 100 });
+    const error = await http.send({ method: "PROPFIND", url: server.url }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NetworkError);
+    expect((error as NetworkError).code).toBe("DAV_TIMEOUT");
+  });
+
+  it("reports a refused connection as a NetworkError and an abort as AbortedError", async () => {
+    const http = new DavHttp();
+    const refused = await http.send({ method: "GET", url: await refusedUrl() }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(NetworkError);
+    expect((refused as NetworkError).code).toBe("DAV_NETWORK");
+    expect((refused as NetworkError).details?.code).toBe("ECONNREFUSED");
+
+    server = await startFakeServer(() => ({ status: 200, delayMs: 2_000 }));
+    const controller = new AbortController();
+    const pending = http.send({ method: "GET", url: server.url, signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toBeInstanceOf(AbortedError);
+    // A client-wide signal aborts as well, before anything is sent.
+    const stopped = new DavHttp({ signal: AbortSignal.abort() });
+    await expect(stopped.send({ method: "GET", url: server.url })).rejects.toBeInstanceOf(AbortedError);
+  });
+
+  it("abandons a response larger than maxResponseBytes", async () => {
+    server = await startFakeServer(() => ({ status: 200, body: "x".repeat(10_000) }));
+    const http = new DavHttp({ maxResponseBytes: 1_000 });
+    const error = await http.send({ method: "GET", url: server.url }).catch((e: unknown) => e);
+    expect((error as ServerError).code).toBe("DAV_RESPONSE_TOO_LARGE");
+  });
+
+  it("hands the dispatcher to fetch", async () => {
+    const dispatcher = { marker: "agent-with-ca" };
+    let seen: unknown;
+    const http = new DavHttp({
+      dispatcher: dispatcher as never,
+      fetch: async (_url, init) => {
+        seen = (init as { dispatcher?: unknown }).dispatcher;
+        return new Response("ok", { status: 200 });
+      },
+    });
+    await http.send({ method: "GET", url: "http://127.0.0.1:1/" });
+    expect(seen).toBe(dispatcher);
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds and HTTP dates", () => {
+    expect(parseRetryAfter("120")).toBe(120);
+    expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", new Date("2015-10-21T07:28:00Z"))).toBe(30);
+    expect(parseRetryAfter("soon")).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
