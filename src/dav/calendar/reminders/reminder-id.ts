@@ -1,0 +1,30 @@
+/**
+ * Stable reminder ids. The key material is, joined by U+001F (a separator no URL or UID contains):
+ *
+ *   calendarUrl, UID, recurrence id ("" for a non-recurring event or a series-level absolute alarm;
+ *   otherwise the occurrence's original start as "20250310T080000Z", or "20250310" all-day),
+ *   alarm index (the VALARM's position, or "default"), repeat index (0 for the first firing)
+ *
+ * hashed with SHA-256 and written as "rem_" + the first 32 hex digits (128 bits): fixed length for any
+ * store, no URL or UID leaked into logs, and the same input always gives the same id. The fire instant
+ * is not part of the id: an event moved to another time keeps its reminder ids, which then show up as
+ * `changed` in a diff (and, fired marks being keyed by id and fire instant, fire again at the new time).
+ */
+import { createHash } from "node:crypto";
+
+export interface ReminderKey {
+  calendarUrl: string;
+  uid: string;
+  recurrenceId?: string;
+  alarm: string;
+  repeat: number;
+}
+
+/** The key material before hashing (exported for tests and debugging). */
+export function reminderKeyMaterial(key: ReminderKey): string {
+  return [key.calendarUrl, key.uid, key.recurrenceId ?? "", key.alarm, String(key.repeat)].join("\u001f");
+}
+
+export function reminderId(key: ReminderKey): string {
+  return "rem_" + createHash("sha256").update(reminderKeyMaterial(key)).digest("hex").slice(0, 32);
+}
