@@ -36,6 +36,7 @@ export const DEFAULT_RATE_LIMITS: Required<RateLimits> = {
 
 /** Sliding-window counter; RateRepo of the state store satisfies it. */
 export interface RateCounter {
+  /** Events recorded under `key` at or after `since` (the window includes its start). */
   count(key: string, since: Date): number;
   record(key: string, at: Date): void;
 }
