@@ -3,11 +3,12 @@
  * TITLE, BDAY, NOTE and CATEGORIES; a card also holds photos, instant-messaging handles, URLs,
  * related people, anniversaries and producer extensions. Rewriting a card from the model alone would
  * delete those from the user's address book, so `updateContact` carries every property the model
- * does not own over from the stored card, converted to vCard 4.0 syntax. Pure.
+ * does not own over from the stored card, in vCard 4.0 syntax (inline binary excepted, see toVersion4).
+ * Pure.
  */
 import type { ContentLine } from "./content-lines.js";
 import { cardLines } from "./parse-card.js";
-import { param, transferDecoded, typesOf } from "./values.js";
+import { param, transferDecoded } from "./values.js";
 
 /** Properties the profile model owns: the writer emits them, the old ones are dropped. */
 const OWNED = new Set([
@@ -31,17 +32,6 @@ const OWNED = new Set([
 /** Group-label properties that belong to whatever else is in their group. */
 const GROUP_LABELS = new Set(["X-ABLABEL", "X-ABADR"]);
 
-/** vCard 3.0 `TYPE=JPEG` (and 2.1 bare `JPEG`) to a media type for a 4.0 data: URI. */
-const MEDIA_TYPES: Record<string, string> = {
-  jpeg: "image/jpeg",
-  jpg: "image/jpeg",
-  png: "image/png",
-  gif: "image/gif",
-  bmp: "image/bmp",
-  tiff: "image/tiff",
-  webp: "image/webp",
-};
-
 /** RFC 6868 parameter value escaping, quoted when it holds a delimiter. */
 function paramValue(value: string): string {
   const escaped = value.replace(/\^/g, "^^").replace(/\r?\n/g, "^n").replace(/"/g, "^'");
@@ -57,18 +47,20 @@ function serialise(line: ContentLine, params: Map<string, string[]>, value: stri
   return `${head}${paramText}:${value}`;
 }
 
-/** One stored content line in 4.0 syntax: base64 to a data: URI, quoted-printable decoded, TYPE=pref to PREF=1. */
+/**
+ * One stored content line in 4.0 syntax: quoted-printable decoded, CHARSET dropped, TYPE=pref as
+ * PREF=1. Inline binary (PHOTO;ENCODING=b) keeps its 3.0 form, base64 unfolded: RFC 6350 §6.2.4 wants
+ * a data: URI in 4.0, but Radicale (vobject) cuts a 4.0 data: URI at its comma and stores
+ * `PHOTO:data:image/jpeg\;base64` without the picture (seen on the test stack's Radicale 3), while
+ * the inline form the server stored in the first place comes back intact.
+ */
 function toVersion4(line: ContentLine): string {
   const params = new Map(line.params);
   const encoding = param(line, "ENCODING")?.toUpperCase();
   if (encoding === "B" || encoding === "BASE64") {
-    // RFC 6350 §6.2.4: 4.0 carries inline binary as a data: URI (RFC 2397).
-    const mediaType =
-      typesOf(line)
-        .map((t) => MEDIA_TYPES[t])
-        .find((t) => t !== undefined) ?? "application/octet-stream";
-    const head = line.group !== undefined ? `${line.group}.${line.name}` : line.name;
-    return `${head}:data:${mediaType};base64,${line.value.replace(/\s+/g, "")}`;
+    params.set("ENCODING", ["b"]);
+    params.delete("CHARSET");
+    return serialise(line, params, line.value.replace(/\s+/g, ""));
   }
   const { raw } = transferDecoded(line);
   params.delete("ENCODING");

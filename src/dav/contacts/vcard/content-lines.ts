@@ -37,7 +37,7 @@ const isQuotedPrintable = (head: string): boolean =>
   /(?:^|;)\s*(?:ENCODING\s*=\s*)?QUOTED-PRINTABLE\s*(?:;|$)/i.test(head);
 
 /** Index of the first ':' outside a double-quoted parameter value, or -1. */
-function valueColon(text: string): number {
+export function valueColon(text: string): number {
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];

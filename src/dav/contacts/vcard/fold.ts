@@ -28,13 +28,15 @@ export function foldLine(line: string): string {
   return parts.join("\r\n");
 }
 
-/** Unfolds vCard text (CRLF + one space/tab) and folds every line again by octets, CRLF-terminated. */
-export function refold(text: string): string {
-  const logical = text.replace(/\r\n[ \t]/g, "").split("\r\n");
-  return (
-    logical
-      .filter((l) => l !== "")
-      .map(foldLine)
-      .join("\r\n") + "\r\n"
-  );
+/** The logical lines of CRLF vCard text (RFC 6350 §3.2 unfolding: CRLF + one space or tab). */
+export function unfold(text: string): string[] {
+  return text
+    .replace(/\r\n[ \t]/g, "")
+    .split("\r\n")
+    .filter((l) => l !== "");
+}
+
+/** Folds every logical line by octets and joins them CRLF-terminated. */
+export function fold(lines: string[]): string {
+  return lines.map(foldLine).join("\r\n") + "\r\n";
 }

@@ -33,7 +33,8 @@ import {
 import type { UserProfile } from "../../../contract/sinks.js";
 import { InputError } from "../../../errors/index.js";
 import { carriedOverLines } from "./carry-over.js";
-import { refold } from "./fold.js";
+import { valueColon } from "./content-lines.js";
+import { fold, unfold } from "./fold.js";
 
 /** A contact as the agent writes it: the UserProfile fields it may set, plus the card's UID. */
 export interface ContactInput {
@@ -275,5 +276,17 @@ export function profileToVCard4(input: ContactInput, options: VCard4Options = {}
     carried.length === 0
       ? written
       : written.replace(/END:VCARD\r\n$/, `${carried.join("\r\n")}\r\nEND:VCARD\r\n`);
-  return refold(withCarried);
+  return fold(unfold(withCarried).map(withoutColonEscapes));
+}
+
+/**
+ * vcard4 escapes ':' in text as `\:`, which RFC 6350 §3.4 does not define; Radicale (vobject) keeps
+ * the backslash as data and stores `10\\:30` for "10:30". A colon needs no escape in a value, so the
+ * escape is removed (an escaped backslash followed by a colon, `\\:`, stays as it is).
+ */
+function withoutColonEscapes(line: string): string {
+  const colon = valueColon(line);
+  if (colon < 0) return line;
+  const value = line.slice(colon + 1).replace(/\\([\s\S])/g, (pair, c: string) => (c === ":" ? ":" : pair));
+  return line.slice(0, colon + 1) + value;
 }
