@@ -13,19 +13,30 @@ STACK_TEMPLATE_DIR="$STACK_SRC_DIR/templates"
 STACK_DIR="${STACK_DIR:-/tmp/email-channel-stack}"
 STACK_HOST=127.0.0.1
 STACK_DOMAIN=example.test
-# A domain that is accepted and then bounced by Postfix's error(8) transport: the only way to get a
-# real delivery-status notification (RFC 3464) back without any mail leaving the machine.
+# A domain whose mail Postfix accepts and then cannot deliver (Dovecot's LMTP refuses every address
+# of it): the way to get a real delivery-status notification (RFC 3464) without mail leaving the machine.
 STACK_BOUNCE_DOMAIN=bounce.example.test
 STACK_MAIL_HOSTNAME=mail.example.test
 
-STACK_IMAP_PORT=3143
-STACK_IMAPS_PORT=3993
-STACK_LMTP_PORT=3024
-STACK_SMTP_INBOUND_PORT=3025
-STACK_SUBMISSION_PORT=3587
-STACK_SMTPS_PORT=3465
-STACK_RADICALE_PORT=5232
-STACK_XANDIKOS_PORT=5233
+# STACK_PORT_OFFSET (default 0) shifts every port, so that a second stack (another STACK_DIR) can run
+# beside the first one, e.g. for a developer whose tests stop daemons while a colleague's tests run.
+# Once written to stack.env, the offset sticks to that STACK_DIR.
+if [ -z "${STACK_PORT_OFFSET:-}" ] && [ -r "$STACK_DIR/stack.env" ]; then
+  STACK_PORT_OFFSET="$(sed -n 's/^STACK_PORT_OFFSET=//p' "$STACK_DIR/stack.env")"
+fi
+STACK_PORT_OFFSET="${STACK_PORT_OFFSET:-0}"
+if ! [[ "$STACK_PORT_OFFSET" =~ ^[0-9]+$ ]] || ((STACK_PORT_OFFSET > 60000)); then
+  printf '[stack] error: STACK_PORT_OFFSET=%s is not a number from 0 to 60000\n' "$STACK_PORT_OFFSET" >&2
+  exit 1
+fi
+STACK_IMAP_PORT=$((3143 + STACK_PORT_OFFSET))
+STACK_IMAPS_PORT=$((3993 + STACK_PORT_OFFSET))
+STACK_LMTP_PORT=$((3024 + STACK_PORT_OFFSET))
+STACK_SMTP_INBOUND_PORT=$((3025 + STACK_PORT_OFFSET))
+STACK_SUBMISSION_PORT=$((3587 + STACK_PORT_OFFSET))
+STACK_SMTPS_PORT=$((3465 + STACK_PORT_OFFSET))
+STACK_RADICALE_PORT=$((5232 + STACK_PORT_OFFSET))
+STACK_XANDIKOS_PORT=$((5233 + STACK_PORT_OFFSET))
 
 # Unprivileged system user that owns the mail store and runs Radicale and Xandikos.
 STACK_SYSTEM_USER=emailstack
@@ -109,28 +120,67 @@ pid_of() {
   local pidfile="$1" pattern="$2" pid cmdline
   [ -r "$pidfile" ] || return 1
   pid="$(tr -dc '0-9' <"$pidfile")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
+  [ -n "$pid" ] && alive "$pid" || return 1
   cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline")"
   [[ "$cmdline" == *$pattern* ]] || return 1
   printf '%s' "$pid"
 }
 
+# alive PID: true while the process exists and is not a zombie (a daemon's parent is init, which may
+# take a while to reap it; the daemon has stopped serving by then).
+alive() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [ "${stat:0:1}" != Z ]
+}
+
+# children_of PID: "pid:starttime" of each process whose parent is PID, read from /proc (procps may
+# not be installed). The start time tells a surviving child from a later process that reuses its pid.
+children_of() {
+  local stat pid rest fields
+  for stat in /proc/[0-9]*/stat; do
+    rest="$(cat "$stat" 2>/dev/null)" || continue
+    pid="${rest%% *}"
+    read -r -a fields <<<"${rest##*) }"
+    # fields[0] is the state, [1] the parent pid, [19] the start time (fields 3, 4 and 22 of stat).
+    [ "${fields[1]}" = "$1" ] && printf '%s:%s\n' "$pid" "${fields[19]}"
+  done
+  return 0
+}
+
+start_time_of() {
+  local rest fields
+  rest="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  read -r -a fields <<<"${rest##*) }"
+  printf '%s' "${fields[19]}"
+}
+
 # stop_pid PIDFILE EXE_PATTERN NAME: SIGTERM, wait up to 15 s, then SIGKILL. Idempotent.
+# Children that outlive their master are stopped too: Dovecot's imap-login processes, which proxy
+# TLS sessions, otherwise keep clients connected for seconds after the server has "stopped".
 stop_pid() {
   local pidfile="$1" pattern="$2" name="$3" pid i
   if ! pid="$(pid_of "$pidfile" "$pattern")"; then
     rm -f "$pidfile"
     return 0
   fi
+  local children child
+  children="$(children_of "$pid")"
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 150; i++)); do
-    [ -d "/proc/$pid" ] || break
-    sleep 0.1
+  for ((i = 0; i < 300; i++)); do
+    alive "$pid" || break
+    sleep 0.05
   done
-  if [ -d "/proc/$pid" ]; then
+  if alive "$pid"; then
     log "$name (pid $pid) ignored SIGTERM for 15 s; killing it"
     kill -KILL "$pid" 2>/dev/null || true
   fi
+  for child in $children; do
+    if alive "${child%%:*}" && [ "$(start_time_of "${child%%:*}")" = "${child#*:}" ]; then
+      kill -KILL "${child%%:*}" 2>/dev/null || true
+    fi
+  done
   rm -f "$pidfile"
   log "$name stopped"
 }

@@ -25,6 +25,9 @@ start_dovecot() {
   [ -f "$DOVECOT_CONF" ] || die "no Dovecot config at $DOVECOT_CONF; run test/stack/up.sh first"
   dovecot -c "$DOVECOT_CONF" -n >/dev/null 2>"$STACK_LOG_DIR/dovecot-config.err" ||
     die "Dovecot rejects $DOVECOT_CONF: $(cat "$STACK_LOG_DIR/dovecot-config.err")"
+  # A leftover socket would make the auth process retry it for 5 s instead of disabling the auth
+  # penalty at once (see the anvil service in dovecot.conf).
+  rm -f "$DOVECOT_BASE_DIR/anvil-auth-penalty"
   # The master forks into the background itself and writes base_dir/master.pid. It must not inherit
   # the stack lock (fd 9) or the caller's stdout/stderr (a test runner would wait on that pipe forever).
   dovecot -c "$DOVECOT_CONF" </dev/null >>"$STACK_LOG_DIR/dovecot.log" 2>&1 9>&- ||
@@ -40,6 +43,10 @@ stop_dovecot() {
   wait_ports_closed $(service_ports dovecot)
 }
 
+mailbox_uidvalidity() {
+  doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u "$1" uidvalidity "$2" | sed 's/.*uidvalidity=//'
+}
+
 # reset_uidvalidity USER [MAILBOX] [--renumber]
 #   default:    `doveadm mailbox update --uid-validity` gives the mailbox a new, larger UIDVALIDITY;
 #               messages keep their UIDs, which is exactly what a client must not trust any more.
@@ -47,7 +54,7 @@ stop_dovecot() {
 #               a server's mail store is restored or migrated: new UIDVALIDITY and UIDs from 1 again.
 # Prints the new UIDVALIDITY.
 reset_uidvalidity() {
-  local user="" mailbox="" mode="" arg old new dir
+  local user="" mailbox="" mode="" arg old new dir i
   for arg in "$@"; do
     case "$arg" in
     --renumber) mode=--renumber ;;
@@ -59,21 +66,28 @@ reset_uidvalidity() {
   [ -n "$user" ] || die "usage: ctl.sh reset-uidvalidity <user@domain> [mailbox] [--renumber]"
   [[ "$user" == *@* ]] || user="$user@$STACK_DOMAIN"
   dovecot_running || die "dovecot is not running"
-  old="$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u "$user" uidvalidity "$mailbox" | sed 's/.*uidvalidity=//')"
+  old="$(mailbox_uidvalidity "$user" "$mailbox")"
   [ -n "$old" ] || die "cannot read the UIDVALIDITY of $user/$mailbox"
   if [ "$mode" = --renumber ]; then
+    # The user's imap processes write their index back when they exit: wait until they are gone.
     doveadm -c "$DOVECOT_CONF" kick "$user" >/dev/null 2>&1 || true
+    for ((i = 0; i < 50; i++)); do
+      doveadm -c "$DOVECOT_CONF" who -1 2>/dev/null | grep -q "^$user " || break
+      sleep 0.1
+    done
     dir="$(doveadm -c "$DOVECOT_CONF" mailbox path -u "$user" "$mailbox")"
     [ -d "$dir" ] || die "no Maildir for $user/$mailbox at $dir"
     rm -f "$dir/dovecot-uidlist" "$dir"/dovecot.index*
-    # Dovecot bases a new UIDVALIDITY on the clock; make sure it moves even within the same second.
-    sleep 1
     doveadm -c "$DOVECOT_CONF" force-resync -u "$user" "$mailbox"
-  else
+  fi
+  new="$(mailbox_uidvalidity "$user" "$mailbox")"
+  # Dovecot takes a rebuilt mailbox's UIDVALIDITY from the clock, which can repeat the old value
+  # within the same second; set one that is certainly new (and larger, as RFC 3501 §2.3.1.1 advises).
+  if [ "$new" = "$old" ]; then
     new=$(($(date +%s) > old ? $(date +%s) : old + 1))
     doveadm -c "$DOVECOT_CONF" mailbox update -u "$user" --uid-validity "$new" "$mailbox"
   fi
-  new="$(doveadm -c "$DOVECOT_CONF" -f flow mailbox status -u "$user" uidvalidity "$mailbox" | sed 's/.*uidvalidity=//')"
+  new="$(mailbox_uidvalidity "$user" "$mailbox")"
   [ "$new" != "$old" ] || die "UIDVALIDITY of $user/$mailbox did not change ($old)"
   log "UIDVALIDITY of $user/$mailbox: $old -> $new"
   printf '%s\n' "$new"

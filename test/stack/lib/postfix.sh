@@ -8,8 +8,11 @@ configure_postfix() {
   chmod 755 "$POSTFIX_QUEUE_DIR"
   chown postfix:postfix "$POSTFIX_DATA_DIR"
   chmod 700 "$POSTFIX_DATA_DIR"
+  # The bounce domain is accepted at RCPT TO, then handed to Dovecot's LMTP, which has no such users
+  # and answers 550 5.1.1: Postfix returns a real DSN to the sender. (An error(8) transport would not
+  # do: smtpd refuses such recipients already at RCPT TO.)
   write_if_changed "$POSTFIX_CONF_DIR/transport" \
-    "$STACK_BOUNCE_DOMAIN error:5.1.1 mailbox does not exist (test stack bounce domain)"
+    "$STACK_BOUNCE_DOMAIN lmtp:inet:127.0.0.1:$STACK_LMTP_PORT"
   render postfix-main.cf "$POSTFIX_CONF_DIR/main.cf"
   render postfix-master.cf "$POSTFIX_CONF_DIR/master.cf"
   # `postfix check` creates the missing queue subdirectories with the right owners and modes.
