@@ -27,11 +27,12 @@
  *                   reply), but `subjectHeuristics: false` turns them off, and a verdict resting on
  *                   them alone says `weakOnly: true`.
  *
- * Not a signal: X-Auto-Response-Suppress. It asks the recipient not to auto-respond; Exchange puts
- * it on mail to distribution lists and meeting requests, and bulk senders on newsletters. Discourse
- * (PR 21367), sisimai (issue 491), osTicket (PR 5320), Redmine and GLPI (issue 2170) all dropped it
- * as an auto-reply sign after refusing people's mail. It is reported in `notes`. Exchange's own OOF
- * replies carry it too, but they also carry Auto-Submitted or a null Return-Path and the subject.
+ * Not a signal: X-Auto-Response-Suppress. It is a request to the recipient not to auto-respond
+ * (MS-OXCMAIL 2.1.3.2.20), not a mark of automatic mail: Exchange writes it on a person's mail sent
+ * to a distribution list (GLPI issue 2170), bulk senders put it on newsletters (Ghost PR 25493).
+ * Discourse (PR 21367), osTicket (PR 5320), Redmine (issue 19558) and sisimai (issue 491) stopped
+ * treating it as an auto-reply sign. It is reported in `notes`. Exchange's own OOF replies carry it
+ * too, but they also carry Auto-Submitted or a null Return-Path and the "Automatic reply:" subject.
  *
  * The verdict kind is the most specific kind found, in the order above (own-mail first).
  */

@@ -3,11 +3,11 @@
  * i.e. one label below the public suffix. `mail.example.co.uk` -> `example.co.uk`.
  *
  * Limitation: this is not the Public Suffix List. It knows every single-label TLD implicitly and the
- * common multi-label suffixes below; a domain under a multi-label suffix missing here is treated as
- * if the suffix were one label (`foo.example.xx.yy` -> `xx.yy` too broad: two unrelated domains under
- * an unknown second-level suffix would count as aligned). Private suffixes (github.io, herokuapp.com,
- * blogspot.com) are not listed: mail is rarely sent from them and DMARC for them is rare. A host that
- * needs exactness can pass its own `orgDomain` function (SenderAuthOptions.orgDomain).
+ * common multi-label suffixes below. Under a multi-label suffix missing here the organisational
+ * domain comes out one label too short: for `shop.example.xx.yy` it is `xx.yy`, so two unrelated
+ * domains under that unknown suffix would count as aligned (too lenient, never too strict).
+ * Private suffixes (github.io, herokuapp.com, blogspot.com) are not listed: people rarely send mail
+ * from them. A host that needs exactness passes its own function (SenderAuthOptions.orgDomain).
  */
 import { normaliseDomain } from "./address.js";
 

@@ -19,7 +19,9 @@
  * the id, not who is replying with it (a forwarded copy carries it too). When any match was refused
  * for scope, or the derived root conversation is known and the sender is not in it, the result is a
  * new conversation derived from (root, sender), so a stranger who quotes a Message-ID starts their
- * own thread and never reads or writes someone else's.
+ * own thread and never reads or writes someone else's. The price: a person who was Bcc'd or
+ * forwarded into a thread and replies starts a new conversation (and replies to them follow it).
+ * `deps.scope: "none"` turns scoping off.
  */
 import { deriveConversationId } from "./conversation-id.js";
 import { normaliseMessageId, parseMessageIdList } from "./message-id.js";
@@ -80,6 +82,7 @@ export function resolveConversation(input: ThreadInput, deps: ResolveDeps): Conv
   const rejected: ConversationResolution["rejected"] = [];
 
   const isParticipant = (conversationId: string, recorded?: readonly string[]): boolean => {
+    if (deps.scope === "none") return true;
     if (!sender) return false;
     if (recorded?.some((p) => lowerAddress(p) === sender)) return true;
     const current = deps.participants?.(conversationId);

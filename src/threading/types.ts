@@ -47,6 +47,13 @@ export interface ResolveDeps {
   secret: ThreadSecret;
   /** Sub-address separator of the own mail system. Default "+". */
   subaddressSeparator?: string;
+  /**
+   * Who may join an existing conversation. "participant" (default): only a sender who is among
+   * its participants (see resolve.ts). "none": any sender whose message matches; only for
+   * deployments whose allowlist already admits a few trusted people, where splitting a thread
+   * because someone was Bcc'd or forwarded into it costs more than it protects.
+   */
+  scope?: "participant" | "none";
 }
 
 export type ResolveVia = "store" | "message-id-token" | "plus-token" | "root" | "new";

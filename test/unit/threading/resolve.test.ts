@@ -180,6 +180,23 @@ describe("resolveConversation", () => {
     ]);
   });
 
+  it("splits off a person who was Bcc'd into the thread, unless scope is none", () => {
+    const d = deps({
+      "p@x": { conversationId: "c1", participants: ["alice@example.org", "bob@example.org"] },
+    });
+    const carol = message({ from: { address: "carol@example.com" }, inReplyTo: "p@x", references: ["p@x"] });
+    expect(resolveConversation(carol, d).via).toBe("new");
+    expect(resolveConversation(carol, { ...d, scope: "none" })).toMatchObject({
+      conversationId: "c1",
+      via: "store",
+    });
+    const token = encodeReplyToken("c9", SECRET);
+    const viaToken = message({ from: undefined, to: [{ address: `hello+${token}@cassey.ai` }] });
+    expect(resolveConversation(viaToken, { ...deps({}), scope: "none" })).toMatchObject({
+      via: "plus-token",
+    });
+  });
+
   it("puts a message without From into its own conversation", () => {
     const d = deps({ "p@x": { conversationId: "c1", participants: ["alice@example.org"] } });
     const r = resolveConversation(message({ from: undefined, inReplyTo: "p@x" }), d);
