@@ -5,7 +5,8 @@
 import { ImapFlow } from "imapflow";
 import { type ParsedMail, simpleParser } from "mailparser";
 import nodemailer from "nodemailer";
-import { loadStackEnv, type StackEnv, type StackUser } from "./stack.js";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
+import { deliverRaw, loadStackEnv, type StackEnv, type StackUser } from "./stack.js";
 
 export interface PersonMail {
   to: string | string[];
@@ -39,6 +40,24 @@ export async function sendAs(
   } finally {
     transport.close();
   }
+}
+
+/**
+ * Delivers mail from `user` through the inbound (MX) port, as another server on the Internet would:
+ * no login, so it works while Dovecot (the SASL backend) is down; Postfix queues it until LMTP is back.
+ */
+export async function deliverAs(
+  user: StackUser,
+  mail: PersonMail,
+  env: StackEnv = loadStackEnv(),
+): Promise<string> {
+  const composer = new MailComposer({ from: user.address, ...mail });
+  const node = composer.compile();
+  const raw = await node.build();
+  const messageId = node.messageId();
+  const to = [mail.to, mail.cc ?? []].flat();
+  await deliverRaw(raw, { from: user.address, to }, env);
+  return messageId;
 }
 
 export async function openMailbox(user: StackUser, env: StackEnv = loadStackEnv()): Promise<ImapFlow> {

@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel, MessageFormat } from "../../../src/index.js";
 import { stackChannel, stackChannelEnv } from "../../support/channel.js";
-import { purgeMailbox, sendAs, waitForMail } from "../../support/mail.js";
+import { readAgentLog, startChannelChild } from "../../support/child.js";
+import { deliverAs, purgeMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { flushMailQueue, loadStackEnv, resetUidValidity, stackCtl } from "../../support/stack.js";
 
 const stack = loadStackEnv();
@@ -171,18 +172,6 @@ describe.skipIf(!stack.controllable)("exactly-once hand-over across a crash", ()
     child = undefined;
   });
 
-  const start = (env: Record<string, string>): Promise<ChildProcess> =>
-    new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, ["--import", "tsx", "test/support/channel-child.ts"], {
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      p.stdout!.on("data", (d: Buffer) => {
-        if (d.toString().includes("READY")) resolve(p);
-      });
-      p.once("exit", (code) => reject(new Error(`channel child exited with ${code}`)));
-    });
-
   it("hands every message of a backlog over after SIGKILL mid-backlog, and replies to each exactly once", async () => {
     const stateDir = mkdtempSync(join(tmpdir(), "ec-crash-"));
     const log = join(stateDir, "agent.jsonl");
@@ -201,15 +190,8 @@ describe.skipIf(!stack.controllable)("exactly-once hand-over across a crash", ()
         ),
       );
     await waitForMail(assistant, (ms) => ms.length >= 30);
-    const read = () =>
-      existsSync(log)
-        ? readFileSync(log, "utf8")
-            .trim()
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as { event: string; messageId: string })
-        : [];
-    child = await start(env);
+    const read = () => readAgentLog(log);
+    child = await startChannelChild(env);
     await until(
       () => read().filter((e) => e.event === "answer").length >= 8,
       60_000,
@@ -218,7 +200,7 @@ describe.skipIf(!stack.controllable)("exactly-once hand-over across a crash", ()
     child.kill("SIGKILL");
     await new Promise((res) => child!.once("exit", res));
     const beforeCrash = read().filter((e) => e.event === "start").length;
-    child = await start(env);
+    child = await startChannelChild(env);
     const inbox = await waitForMail(
       alice,
       (ms) => sent.every((id) => ms.some((m) => m.inReplyTo === `<${id}>`)),

@@ -1,0 +1,127 @@
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { EmailChannel } from "../../src/index.js";
+import { stackChannel, stackChannelEnv } from "../support/channel.js";
+import { exited, readAgentLog, startChannelChild } from "../support/child.js";
+import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { deliverRaw, loadStackEnv, stackCtl } from "../support/stack.js";
+
+const stack = loadStackEnv();
+const { assistant, alice } = stack.users;
+let channel: EmailChannel | undefined;
+let child: ChildProcess | undefined;
+
+beforeEach(async () => {
+  for (const u of [assistant, alice]) await purgeMailbox(u);
+});
+afterEach(async () => {
+  await channel?.stop();
+  channel = undefined;
+  child?.kill("SIGKILL");
+  child = undefined;
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!stack.controllable)("outbound under failure (public API, real Postfix)", () => {
+  it("delivers a reply once after Postfix was down for 30 s while it was pending", async () => {
+    ({ channel } = await stackChannel(async () => "your answer, delayed"));
+    await channel.start();
+    const sent = await sendAs(alice, {
+      to: assistant.address,
+      subject: "During the outage",
+      text: "Are you there?",
+    });
+    const pending = new Promise((resolve) => channel!.events.once("handled", resolve));
+    await stackCtl("stop", "postfix");
+    try {
+      // The inbound message is already in Dovecot; the reply cannot leave while Postfix is down.
+      await pending;
+      expect(channel.store!.outbox.countByStatus().pending).toBe(1);
+      await sleep(30_000);
+    } finally {
+      await stackCtl("start", "postfix");
+    }
+    const inbox = await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), {
+      timeoutMs: 120_000,
+    });
+    await sleep(2000);
+    expect((await readMailbox(alice)).filter((m) => m.inReplyTo === sent)).toHaveLength(1);
+    expect(inbox.find((m) => m.inReplyTo === sent)!.text).toContain("your answer, delayed");
+    expect(channel.store!.outbox.countByStatus()).toEqual({ sent: 1 });
+  }, 240_000);
+
+  it("sends exactly one reply when the process is SIGKILLed between the agent's answer and the SMTP send", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ec-kill-send-"));
+    const log = join(stateDir, "agent.jsonl");
+    const env = { ...stackChannelEnv(stack, { stateDir }), EC_AGENT_LOG: log };
+    const sent = await sendAs(alice, {
+      to: assistant.address,
+      subject: "Crash on send",
+      text: "Reply once, please.",
+    });
+    await waitForMail(assistant, (ms) => ms.some((m) => m.messageId === sent));
+    child = await startChannelChild({ ...env, EC_KILL_ON_FIRST_SEND: "1" });
+    await exited(child);
+    expect(readAgentLog(log).map((e) => e.event)).toEqual(["start", "answer", "killed-before-send"]);
+    expect((await readMailbox(alice)).length).toBe(0);
+    child = await startChannelChild(env);
+    await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), { timeoutMs: 60_000 });
+    await sleep(3000);
+    expect((await readMailbox(alice)).filter((m) => m.inReplyTo === sent)).toHaveLength(1);
+  }, 180_000);
+
+  it("records a 5xx recipient rejection as a failure without retrying", async () => {
+    ({ channel } = await stackChannel(async () => undefined));
+    await channel.start();
+    const failures: unknown[] = [];
+    channel.events.on("sendFailed", (f) => failures.push(f));
+    const result = await channel.sendMessage("to-nobody", "Hello?", {
+      to: `nobody@${stack.domain}`,
+      subject: "Hello nobody",
+    });
+    expect(result.status).toBe("failed");
+    const entry =
+      channel.store!.outbox.pending().length === 0 ? channel.store!.outbox.countByStatus() : undefined;
+    expect(entry).toEqual({ failed: 1 });
+    expect(failures).toHaveLength(1);
+    await sleep(3000);
+    expect(channel.store!.outbox.countByStatus()).toEqual({ failed: 1 });
+  });
+});
+
+describe("robots get no reply (public API)", () => {
+  const fixtures = [
+    "exchange-oof.eml",
+    "gmail-vacation.eml",
+    "postfix-bounce.eml",
+    "mailman-list.eml",
+    "google-groups.eml",
+  ];
+  it("records auto-replies, bounces and list mail but never answers them", async () => {
+    let calls = 0;
+    ({ channel } = await stackChannel(
+      async () => {
+        calls++;
+        return "should never be sent";
+      },
+      { env: { EMAIL_ALLOWED_SENDERS: "*" } },
+    ));
+    const ignored: { code: string }[] = [];
+    channel.events.on("ignored", (i: { code: string }) => ignored.push(i));
+    await channel.start();
+    for (const f of fixtures) {
+      const raw = readFileSync(new URL(`../fixtures/guards/${f}`, import.meta.url));
+      await deliverRaw(raw, { from: "", to: assistant.address });
+    }
+    const end = Date.now() + 30_000;
+    while (ignored.length < fixtures.length && Date.now() < end) await sleep(200);
+    expect(ignored).toHaveLength(fixtures.length);
+    expect(ignored.every((i) => i.code.startsWith("LOOP_"))).toBe(true);
+    expect(calls).toBe(0);
+    expect(channel.store!.outbox.countByStatus()).toEqual({});
+  });
+});
