@@ -87,7 +87,7 @@ export async function waitForMessage(
           const uid = uids && uids.length > 0 ? uids[0] : undefined;
           if (uid !== undefined) {
             const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-            if (message?.source) return { uid, source: message.source };
+            if (message !== false && message.source) return { uid, source: message.source };
           }
         } finally {
           lock.release();
