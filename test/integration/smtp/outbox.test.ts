@@ -157,9 +157,11 @@ describe("OutboxDispatcher on Postfix", () => {
       await waitFor(
         async () => store.outbox.get(key)?.status,
         (status) => status === "sent",
-        30_000,
+        // Generous: on the shared stack another run may be restarting Dovecot (Postfix's SASL) meanwhile.
+        60_000,
       );
-      expect(store.outbox.get(key)?.status).toBe("sent");
+      const final = store.outbox.get(key)!;
+      expect(final.status, `attempts ${final.attempts}, last error: ${final.lastError}`).toBe("sent");
       const counts = await waitFor(
         () => countByIds(alice, [messageId]),
         (map) => (map.get(messageId) ?? 0) >= 1,
