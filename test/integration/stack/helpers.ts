@@ -87,7 +87,9 @@ export async function waitForMessage(
           const uid = uids && uids.length > 0 ? uids[0] : undefined;
           if (uid !== undefined) {
             const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-            if (message !== false && message.source) return { uid, source: message.source };
+            // fetchOne answers false (or nothing) when the message vanished in between.
+            const source = message ? message.source : undefined;
+            if (source) return { uid, source };
           }
         } finally {
           lock.release();
