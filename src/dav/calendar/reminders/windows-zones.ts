@@ -8,7 +8,7 @@
  * Americas, Asia and Oceania that cover most users. A Windows name not listed here is reported as a
  * problem and read in the user's zone.
  */
-const WINDOWS_TO_IANA: Readonly<Record<string, string>> = {
+export const WINDOWS_TO_IANA: Readonly<Record<string, string>> = {
   "Dateline Standard Time": "Etc/GMT+12",
   "UTC-11": "Etc/GMT+11",
   "Hawaiian Standard Time": "Pacific/Honolulu",
