@@ -13,6 +13,8 @@
 #       the user's sessions).
 #   ctl.sh flush
 #       asks Postfix to retry deferred mail now.
+#   ctl.sh ping
+#       exits 0 when every port of the stack answers (works without root).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,7 +26,7 @@ for part in dovecot postfix dav services; do
 done
 
 usage() {
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -70,6 +72,19 @@ reset-uidvalidity)
 flush)
   require_root "ctl.sh flush"
   flush_postfix
+  ;;
+ping)
+  down=()
+  for s in "${STACK_SERVICES[@]}"; do
+    for port in $(service_ports "$s"); do
+      port_open "$port" || down+=("$s:$port")
+    done
+  done
+  if [ "${#down[@]}" -gt 0 ]; then
+    echo "not answering: ${down[*]}"
+    exit 1
+  fi
+  echo "all services answer"
   ;;
 *) usage ;;
 esac

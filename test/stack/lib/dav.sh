@@ -5,36 +5,48 @@
 RADICALE_COLLECTIONS="$RADICALE_DIR/collections/collection-root"
 STACK_HOME_DIR="$STACK_DIR/home"
 
+# stack_dir PATH...: directories owned by the stack user. Never a recursive chown: the daemons may be
+# writing below (Xandikos' git lock files come and go) and own everything they create anyway.
+stack_dir() {
+  install -d -o "$STACK_SYSTEM_USER" -g "$STACK_SYSTEM_USER" -m 750 "$@"
+}
+
+# seed_collection DIR PROPS: a Radicale collection, created only when it does not exist yet (a user
+# may have deleted or changed it; up.sh does not undo that).
+seed_collection() {
+  [ -e "$1" ] && return 0
+  stack_dir "$1"
+  printf '%s' "$2" >"$1/.Radicale.props"
+  chown "$STACK_SYSTEM_USER:$STACK_SYSTEM_USER" "$1/.Radicale.props"
+}
+
 configure_radicale() {
-  mkdir -p "$RADICALE_DIR" "$RADICALE_COLLECTIONS"
+  mkdir -p "$RADICALE_DIR"
+  stack_dir "$RADICALE_DIR/collections" "$RADICALE_COLLECTIONS"
   render radicale.conf "$RADICALE_CONF"
   # Each user starts with one calendar and one address book, like a hosted account would (Xandikos
   # --defaults makes the same pair). Radicale keeps a collection's type in .Radicale.props.
   local name user
   for name in "${STACK_USER_NAMES[@]}"; do
     user="$(user_address "$name")"
-    mkdir -p "$RADICALE_COLLECTIONS/$user/calendar" "$RADICALE_COLLECTIONS/$user/addressbook"
-    [ -f "$RADICALE_COLLECTIONS/$user/calendar/.Radicale.props" ] ||
-      printf '%s' '{"C:supported-calendar-component-set": "VEVENT,VTODO", "D:displayname": "Calendar", "tag": "VCALENDAR"}' \
-        >"$RADICALE_COLLECTIONS/$user/calendar/.Radicale.props"
-    [ -f "$RADICALE_COLLECTIONS/$user/addressbook/.Radicale.props" ] ||
-      printf '%s' '{"D:displayname": "Contacts", "tag": "VADDRESSBOOK"}' \
-        >"$RADICALE_COLLECTIONS/$user/addressbook/.Radicale.props"
+    [ -d "$RADICALE_COLLECTIONS/$user" ] || stack_dir "$RADICALE_COLLECTIONS/$user"
+    seed_collection "$RADICALE_COLLECTIONS/$user/calendar" \
+      '{"C:supported-calendar-component-set": "VEVENT,VTODO", "D:displayname": "Calendar", "tag": "VCALENDAR"}'
+    seed_collection "$RADICALE_COLLECTIONS/$user/addressbook" '{"D:displayname": "Contacts", "tag": "VADDRESSBOOK"}'
   done
-  chown -R "$STACK_SYSTEM_USER:$STACK_SYSTEM_USER" "$RADICALE_DIR/collections"
 }
 
 configure_xandikos() {
-  mkdir -p "$XANDIKOS_DIR/data"
-  chown -R "$STACK_SYSTEM_USER:$STACK_SYSTEM_USER" "$XANDIKOS_DIR/data"
+  mkdir -p "$XANDIKOS_DIR"
+  [ -d "$XANDIKOS_DIR/data" ] || stack_dir "$XANDIKOS_DIR/data"
 }
 
 # daemonize NAME PIDFILE COMMAND ARGS...: background, own pid file, unprivileged user, log file.
 daemonize() {
   local name="$1" pidfile="$2"
   shift 2
-  mkdir -p "$STACK_RUN_DIR" "$STACK_HOME_DIR"
-  chown "$STACK_SYSTEM_USER:$STACK_SYSTEM_USER" "$STACK_HOME_DIR"
+  mkdir -p "$STACK_RUN_DIR"
+  [ -d "$STACK_HOME_DIR" ] || stack_dir "$STACK_HOME_DIR"
   # --chuid does not change HOME; Xandikos' git library reads ~/.gitconfig, so give it a home of its
   # own (env execs, so the pid file still names the daemon itself).
   start-stop-daemon --start --quiet --background --make-pidfile --pidfile "$pidfile" \
