@@ -141,21 +141,17 @@ export class EmailChannel extends BaseChannel {
       repo: store.outbox,
       sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
       logger: log.child({ stage: "outbox" }),
-      onSent: async (entry) => {
-        this.events.emit("sent", {
-          key: entry.key,
-          messageId: entry.messageId,
-          conversationId: entry.conversationId,
-        });
-        if (!c.reply.saveToSent) return;
+      onSent: async (entry, info) => {
+        if (!info.replayed) this.events.emit("sent", { key: entry.key, messageId: entry.messageId, conversationId: entry.conversationId });
+        if (!c.reply.saveToSent) {
+          store.outbox.markSavedToSent(entry.key); // nothing to copy: never replay it
+          return;
+        }
         try {
           await sentFolder.append(entry.account, entry.raw);
           store.outbox.markSavedToSent(entry.key);
         } catch (error) {
-          log.warn(
-            { err: error, messageId: entry.messageId },
-            "could not copy the sent message to Sent; will retry at the next start",
-          );
+          log.warn({ err: error, messageId: entry.messageId }, "could not copy the sent message to Sent; will retry at the next start");
         }
       },
     });
