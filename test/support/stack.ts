@@ -6,8 +6,9 @@
  * Where the values come from:
  * - `STACK` unset or `local`: the file `$STACK_DIR/stack.env` (default /tmp/email-channel-stack) that
  *   test/stack/up.sh writes.
- * - `STACK=external` or `STACK=stalwart`: the same `STACK_*` variables from `process.env` (for
- *   Stalwart, test/stack/stalwart/provision.sh prints them).
+ * - `STACK=external` or `STACK=stalwart`: the same `STACK_*` variables, from the file named by
+ *   `STACK_ENV_FILE` when set (test/stack/stalwart/provision.sh writes one), overridden by any
+ *   `STACK_*` variable of `process.env`.
  */
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -44,6 +45,8 @@ export interface StackEnv {
   ports: { imap: number; imaps: number; submission: number; smtps: number; smtpInbound: number };
   radicaleUrl: string;
   xandikosUrl: string;
+  /** JMAP session endpoint, when the server has one (Stalwart). */
+  jmapUrl?: string;
   /** Xandikos serves one principal for everybody (local stack: "/user/"). */
   xandikosPrincipal?: string;
   /** PEM file of the CA that signed the servers' certificates; undefined when they are publicly trusted. */
@@ -108,8 +111,15 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     vars = parseEnvFile(text);
   } else {
     vars = {};
+    if (env.STACK_ENV_FILE) {
+      try {
+        vars = parseEnvFile(readFileSync(env.STACK_ENV_FILE, "utf8"));
+      } catch (cause) {
+        throw new Error(`cannot read STACK_ENV_FILE=${env.STACK_ENV_FILE}`, { cause });
+      }
+    }
     for (const [key, value] of Object.entries(env)) {
-      if (key.startsWith("STACK_") && value !== undefined) vars[key] = value;
+      if (key.startsWith("STACK_") && key !== "STACK_ENV_FILE" && value !== undefined) vars[key] = value;
     }
   }
   const missing = REQUIRED.filter((key) => !vars[key]);
@@ -150,6 +160,7 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     },
     radicaleUrl: get("STACK_RADICALE_URL"),
     xandikosUrl: get("STACK_XANDIKOS_URL"),
+    jmapUrl: vars.STACK_JMAP_URL || undefined,
     xandikosPrincipal: vars.STACK_XANDIKOS_PRINCIPAL || undefined,
     caFile: vars.STACK_CA_FILE || undefined,
     master: {
