@@ -79,3 +79,19 @@ export function uniqueFilename(name: string, taken: Set<string>): string {
   taken.add(candidate.toLowerCase());
   return candidate;
 }
+
+/**
+ * Old Windows clients (Netscape 4, Outlook Express) put the sender's full path in a quoted filename:
+ * `filename="C:\TEMP\nsmail.png"`. MIME parsers read "\T" as an escaped "T" and glue the folders to
+ * the name ("C:TEMPnsmail.png"); from the raw header line we can still take the last segment.
+ */
+export function rawPathTail(rawHeaderLines: readonly { key: string; line: string }[]): string | undefined {
+  for (const { key, line } of rawHeaderLines) {
+    if (key !== "content-disposition" && key !== "content-type") continue;
+    const m = /\b(?:file)?name\s*=\s*"((?:[^"\\]|\\.)*)"/i.exec(line.replace(/\r?\n[ \t]/g, " "));
+    const value = m?.[1];
+    // A backslash before a letter or digit is a path separator, not a quoted-pair anyone meant.
+    if (value && /\\[A-Za-z0-9 _-]/.test(value)) return value.split(/[\\/]/).pop() || undefined;
+  }
+  return undefined;
+}

@@ -52,7 +52,6 @@ const OPTIONS: HtmlToTextOptions = {
       selector: "blockquote",
       options: { leadingLineBreaks: 1, trailingLineBreaks: 1, trimEmptyLines: true },
     },
-    { selector: "p", options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
   ],
 };
 

@@ -12,6 +12,7 @@
 import { once } from "node:events";
 import type { Readable } from "node:stream";
 import { MailParser, type MailParserOptions } from "mailparser";
+import { rawPathTail } from "./filename.js";
 import type { RawHeaderLine } from "./headers.js";
 import { type LimitCode, limitError } from "./limits.js";
 import { RootHeaderRepair } from "./repair.js";
@@ -125,7 +126,7 @@ class TreeParser extends MailParser {
       contentType: (split.contentType || "text/plain").toLowerCase(),
       ...(split.charset ? { charset: split.charset } : {}),
       ...(split.disposition ? { disposition: split.disposition } : {}),
-      ...(split.filename ? { filename: split.filename } : {}),
+      ...(split.filename ? { filename: rawPathTail(lines) ?? split.filename } : {}),
       ...(cid ? { contentId: cid } : {}),
       flowed: split.flowed,
       delSp: split.delSp,

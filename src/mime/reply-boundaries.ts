@@ -51,7 +51,9 @@ export function headerBlockEnd(lines: readonly string[], i: number): number {
       if (kind === 1) hasFrom = true;
     } else if (++continuation > 2 || (lines[j] as string).length > 200) break;
   }
-  return fields >= 2 && hasFrom ? j : -1;
+  // Prose can have a "From:" and a "To:" line; a real block names an address or has more fields.
+  const block = lines.slice(i, j).join("\n");
+  return fields >= 2 && hasFrom && (block.includes("@") || fields >= 3) ? j : -1;
 }
 
 function skipBlank(lines: readonly string[], i: number, max = 3): number {

@@ -69,7 +69,7 @@ function upToLastText(lines: readonly string[]): { kept: string[]; rest: string[
  * Walks an inline reply from `start`: quotes and new text alternate; attribution lines of quotes that
  * are answered are dropped; stops at a signature, a footer rule or history that nobody answers.
  */
-function interleave(lines: readonly string[], start: number): { kept: string[]; stop: number } {
+function interleave(lines: readonly string[], start: number): { kept: string[]; stop: number; at: number } {
   const kept: string[] = [];
   let i = start;
   while (i < lines.length) {
@@ -86,7 +86,20 @@ function interleave(lines: readonly string[], start: number): { kept: string[]; 
     i++;
   }
   const { kept: upTo, rest } = upToLastText(kept);
-  return { kept: upTo, stop: i - rest.length };
+  return { kept: upTo, stop: i - rest.length, at: i };
+}
+
+/** The signature block starting at `at` (a "-- " or mobile signature), up to the next quote or header. */
+function signatureFrom(lines: readonly string[], at: number): string | undefined {
+  const b = boundaryAt(lines, at);
+  if (!b || b.kind !== "signature") return undefined;
+  let end = b.end;
+  while (end < lines.length && !isQuoted(lines[end])) {
+    const next = boundaryAt(lines, end);
+    if (next && next.kind !== "signature" && next.kind !== "rule") break;
+    end++;
+  }
+  return join(lines.slice(b.start, end)).trim() || undefined;
 }
 
 /**
@@ -157,10 +170,9 @@ function analyse(lines: string[], options: StripOptions, depth: number): Strippe
 
   if (b.kind === "signature" || b.kind === "rule") {
     const { kept, rest } = upToLastText(before);
-    const after = nextBoundary(lines, b.end);
-    const sigEnd = after && after.kind !== "signature" && after.kind !== "rule" ? after.start : lines.length;
-    const signature = join(lines.slice(b.start, sigEnd)).trim();
-    const quoted = join([...rest, ...lines.slice(sigEnd)]).trim();
+    const signature = signatureFrom(lines, b.start);
+    const sigLines = signature ? signature.split("\n").length : 0;
+    const quoted = join([...rest, ...lines.slice(b.start + (signature ? sigLines : 0))]).trim();
     return { content: join(kept).trim(), quoted, ...(signature ? { signature } : {}) };
   }
 
@@ -168,21 +180,24 @@ function analyse(lines: string[], options: StripOptions, depth: number): Strippe
     // The message starts with a quote header: bottom-posting or inline answers below it, or an
     // unquoted earlier message (then the header is noise and the rest is read again).
     if (quoteFollows(lines, b.end)) {
-      const { kept, stop } = interleave(lines, b.end);
+      const { kept, stop, at } = interleave(lines, b.end);
       const answer = dropLeadingQuoteIfOnlyOne(kept);
       const dropped = kept.slice(0, kept.length - answer.length);
+      const signature = signatureFrom(lines, at);
       return {
         content: join(answer).trim(),
         quoted: join([...lines.slice(b.start, b.end), ...dropped, ...lines.slice(stop)]).trim(),
+        ...(signature ? { signature } : {}),
       };
     }
     if (depth < 8) return analyse(lines.slice(b.end), options, depth + 1);
   }
 
   if (quoteThenText(lines, b.end)) {
-    const { kept, stop } = interleave(lines, b.end);
+    const { kept, stop, at } = interleave(lines, b.end);
     const content = join(upToLastText([...before, ...kept]).kept).trim();
-    return { content, quoted: join(lines.slice(stop)).trim() };
+    const signature = signatureFrom(lines, at);
+    return { content, quoted: join(lines.slice(stop)).trim(), ...(signature ? { signature } : {}) };
   }
   const { kept, rest } = upToLastText(before);
   return { content: join(kept).trim(), quoted: join([...rest, ...lines.slice(b.start)]).trim() };
