@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # constants for the scripts that source this file
 # Shared constants and helpers for the loopback test stack (sourced by up.sh, down.sh, ctl.sh).
 # Everything the stack owns lives under STACK_DIR; nothing here touches the system services of the
 # Debian packages (they stay stopped) or any port below 1024.

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # variables read by render() through ${!var}
 # Dovecot: IMAP (plain + STARTTLS, implicit TLS), LMTP for Postfix, SASL for Postfix, Maildir store.
 
 DOVECOT_STATE_DIR="$STACK_DIR/lib/dovecot"
