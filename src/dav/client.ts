@@ -25,10 +25,14 @@ export class DavClient {
     try {
       url = new URL(options.baseUrl);
     } catch (cause) {
-      throw new TypeError(`DAV base URL is not a URL: ${JSON.stringify(options.baseUrl)}`, { cause });
+      throw new TypeError("DAV base URL is not a URL", { cause });
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new TypeError(`DAV base URL must be http or https: ${url.protocol}`);
+    }
+    if (url.username || url.password) {
+      // fetch refuses such URLs, and the URL would carry the secret into logs and errors.
+      throw new TypeError("DAV base URL must not contain credentials; pass username and password");
     }
     this.baseUrl = url.toString();
     this.http = new DavHttp(options);

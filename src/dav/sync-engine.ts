@@ -17,6 +17,7 @@ import type { Logger } from "../log/index.js";
 import type { DavObjectState, DavRepo } from "../store/types.js";
 import type { DavClient } from "./client.js";
 import type { DavCollection, DavKind } from "./discovery.js";
+import type { DavObject, SyncDiff, SyncMode } from "./sync-types.js";
 import { normalizeCollectionUrl } from "./href.js";
 import { type FetchedObject, fetchObjects } from "./sync-fetch.js";
 import {
@@ -27,35 +28,7 @@ import {
   readCtag,
 } from "./sync-listing.js";
 
-/** One calendar object or vCard, with the server's raw data. */
-export interface DavObject {
-  collectionUrl: string;
-  /** Normalised href (see href.ts): the object's key. */
-  href: string;
-  etag?: string;
-  data: string;
-}
-
-export type SyncMode = "incremental" | "full" | "unchanged" | "etag-listing";
-
-export interface SyncDiff {
-  account: string;
-  kind: DavKind;
-  collectionUrl: string;
-  /**
-   * incremental: sync-collection with the stored token; full: initial listing (first sync or token
-   * reset); unchanged: the ctag had not moved; etag-listing: fallback diff of a PROPFIND listing.
-   */
-  mode: SyncMode;
-  /** The stored token was refused by the server and a full sync replaced it. */
-  tokenReset: boolean;
-  added: DavObject[];
-  changed: DavObject[];
-  /** Normalised hrefs of objects that are gone. */
-  removed: string[];
-  /** HTTP requests this sync sent. */
-  requests: number;
-}
+export type { DavObject, SyncDiff, SyncMode } from "./sync-types.js";
 
 export interface SyncEngineOptions {
   client: DavClient;

@@ -1,5 +1,6 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import { createDavClient } from "../../../src/dav/client.js";
 import { DavHttp, parseRetryAfter } from "../../../src/dav/http.js";
 import { AbortedError, AuthError, NetworkError, ServerError } from "../../../src/errors/index.js";
 import { createLogger } from "../../../src/log/index.js";
@@ -154,5 +155,19 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Wed, 21 Oct 2015 07:28:30 GMT", new Date("2015-10-21T07:28:00Z"))).toBe(30);
     expect(parseRetryAfter("soon")).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe("createDavClient", () => {
+  it("refuses base URLs that are not http(s) or that carry credentials, without echoing them", () => {
+    expect(() => createDavClient({ baseUrl: "ftp://example.org/" })).toThrow(/http or https/);
+    let message = "";
+    try {
+      createDavClient({ baseUrl: "http://alice:hunter2@127.0.0.1:5232/" });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/must not contain credentials/);
+    expect(message).not.toContain("hunter2");
   });
 });
