@@ -83,12 +83,20 @@ export async function convertMessage(
   const reports: ReportPart[] = [];
   let size = 0;
 
-  const decodeText = (node: MimeNode, bytes: Buffer, total: number, what: string): string => {
+  /** Decoded text of a part; line endings become LF, except in iCalendar (CRLF by RFC 5545). */
+  const decodeText = (
+    node: MimeNode,
+    bytes: Buffer,
+    total: number,
+    what: string,
+    keepEol = false,
+  ): string => {
     if (total > bytes.length)
       notes.push(`${what} truncated at maxTextBytes (${opts.maxTextBytes} of ${total} bytes)`);
     const decoded = decodeBytes(bytes, node.charset);
     if (decoded.problem) onProblem(`${node.contentType}: ${decoded.problem}`);
-    return stripNul(decoded.text).replace(/\r\n?/g, "\n");
+    const text = stripNul(decoded.text);
+    return keepEol ? text : text.replace(/\r\n?/g, "\n");
   };
 
   const onLeaf = async ({ node, contentType, stream }: LeafPart): Promise<void> => {
@@ -117,7 +125,7 @@ export async function convertMessage(
       if (alsoAttachment) await collector.consume(meta, stream, tap);
       else await drain(stream, tap);
       const bytes = Buffer.concat(parts);
-      const ics = decodeText(node, bytes, kept, "calendar part");
+      const ics = decodeText(node, bytes, kept, "calendar part", true);
       const method =
         parseContentType(node.headerLines.find((l) => l.key === "content-type")?.line.replace(/^[^:]*:/, ""))
           .params.method ?? /^METHOD:(.+)$/im.exec(ics)?.[1];

@@ -92,7 +92,7 @@ function interleave(lines: readonly string[], start: number): { kept: string[]; 
 /** The signature block starting at `at` (a "-- " or mobile signature), up to the next quote or header. */
 function signatureFrom(lines: readonly string[], at: number): string | undefined {
   const b = boundaryAt(lines, at);
-  if (!b || b.kind !== "signature") return undefined;
+  if (b?.kind !== "signature") return undefined;
   let end = b.end;
   while (end < lines.length && !isQuoted(lines[end])) {
     const next = boundaryAt(lines, end);
@@ -236,8 +236,23 @@ function replyParserFallback(lines: readonly string[]): Boundary | undefined {
   return undefined;
 }
 
+// "-Abhishek Kona", "--Tim": a dash sign-off as its own last paragraph (not "- milk", a list item).
+const DASH_SIGNOFF = /\n\s*\n(-{1,2}\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,3})\s*$/u;
+
+/** Moves a trailing dash sign-off from the content to the signature. */
+function splitDashSignoff(result: StrippedReply): StrippedReply {
+  const m = DASH_SIGNOFF.exec(result.content);
+  if (!m) return result;
+  const signoff = m[1] as string;
+  return {
+    ...result,
+    content: result.content.slice(0, m.index).trimEnd(),
+    signature: result.signature ? `${signoff}\n${result.signature}` : signoff,
+  };
+}
+
 /** Strips quoted history and signature from a plain-text body. Pure. */
 export function stripReply(text: string, options: StripOptions = {}): StrippedReply {
   const lines = requoteBrokenWraps((text ?? "").replace(/\r\n?/g, "\n").split("\n"));
-  return analyse(lines, options, 0);
+  return splitDashSignoff(analyse(lines, options, 0));
 }
