@@ -57,7 +57,7 @@ describe.skipIf(!corpusPresent)("crisp email-reply-parser", () => {
     // visibleText/firstFragment are exact upstream; our content is trimmed by definition.
     if (e.visibleText !== undefined) expect(content).toBe(e.visibleText.trim());
     if (e.firstFragment !== undefined) expect(content).toBe(e.firstFragment.trim());
-    if (e.fragments && e.fragments.quoted.every((q) => !q)) {
+    if (e.fragments?.quoted.every((q) => !q)) {
       // Lines that only look like quote headers: nothing is quoted, nothing removed.
       expect(content).toBe(text.trim());
       expect(quoted).toBe("");
