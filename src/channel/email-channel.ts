@@ -142,7 +142,12 @@ export class EmailChannel extends BaseChannel {
       sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
       logger: log.child({ stage: "outbox" }),
       onSent: async (entry, info) => {
-        if (!info.replayed) this.events.emit("sent", { key: entry.key, messageId: entry.messageId, conversationId: entry.conversationId });
+        if (!info.replayed)
+          this.events.emit("sent", {
+            key: entry.key,
+            messageId: entry.messageId,
+            conversationId: entry.conversationId,
+          });
         if (!c.reply.saveToSent) {
           store.outbox.markSavedToSent(entry.key); // nothing to copy: never replay it
           return;
@@ -151,7 +156,10 @@ export class EmailChannel extends BaseChannel {
           await sentFolder.append(entry.account, entry.raw);
           store.outbox.markSavedToSent(entry.key);
         } catch (error) {
-          log.warn({ err: error, messageId: entry.messageId }, "could not copy the sent message to Sent; will retry at the next start");
+          log.warn(
+            { err: error, messageId: entry.messageId },
+            "could not copy the sent message to Sent; will retry at the next start",
+          );
         }
       },
     });

@@ -10,7 +10,7 @@ import type { Logger } from "../log/index.js";
 import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
-import { resolveConversation } from "../threading/index.js";
+import { normaliseMessageId, resolveConversation } from "../threading/index.js";
 import { toMessageFormat } from "./message-format.js";
 
 /** What the guard stage answers for one message. */
@@ -211,7 +211,7 @@ export class InboundPipeline {
     ];
     d.store.transaction(() => {
       d.store.threads.put({
-        messageId: parsed.messageId,
+        messageId: normaliseMessageId(parsed.messageId),
         conversationId: thread.conversationId,
         participants,
         direction: "in",

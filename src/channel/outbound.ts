@@ -15,6 +15,7 @@ import type { ConversationState, StateStore } from "../store/types.js";
 import {
   buildReplyHeaders,
   encodeOutgoingMessageId,
+  normaliseMessageId,
   randomUnique,
   replySubject,
 } from "../threading/index.js";
@@ -223,6 +224,8 @@ export class Outbound {
         ...(o.inReplyTo ? { inReplyTo: o.inReplyTo } : {}),
         ...(o.references?.length ? { references: o.references } : {}),
         markdown: o.body.content,
+        // RFC 3834 §5 practice: name ourselves, so a system that loops the mail back is recognised.
+        headers: { "X-Loop": o.account.address },
         attachments: o.body.attachments,
         ...(o.quote ? { quote: o.quote } : {}),
       },
@@ -241,7 +244,7 @@ export class Outbound {
       });
       if (result.created) {
         d.store.threads.put({
-          messageId: composed.messageId,
+          messageId: normaliseMessageId(composed.messageId),
           conversationId: o.conversationId,
           participants,
           direction: "out",

@@ -55,3 +55,29 @@ export async function applyDisposition(
     }
   }
 }
+
+/** Applies many settled dispositions with one command per kind of action (UID sets, RFC 3501 §9). */
+export async function applyDispositions(
+  client: ImapFlow,
+  items: [number, Disposition][],
+  options: { processedMailbox?: string; quarantineMailbox?: string; mailbox: string },
+): Promise<void> {
+  const seen = items.filter(([, d]) => d.action === "seen").map(([u]) => u);
+  const refused = items.filter(([, d]) => d.action === "refused").map(([u]) => u);
+  const quarantined = items.filter(([, d]) => d.action === "quarantine").map(([u]) => u);
+  if (seen.length > 0) {
+    const range = seen.join(",");
+    await client.messageFlagsAdd(range, ["\\Seen"], { uid: true });
+    if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
+      await ensureMailbox(client, options.processedMailbox);
+      await client.messageMove(range, options.processedMailbox, { uid: true });
+    }
+  }
+  if (refused.length > 0)
+    await client.messageFlagsAdd(refused.join(","), ["\\Flagged", REFUSED_KEYWORD], { uid: true });
+  if (quarantined.length > 0) {
+    const target = options.quarantineMailbox ?? "Quarantine";
+    await ensureMailbox(client, target);
+    await client.messageMove(quarantined.join(","), target, { uid: true });
+  }
+}

@@ -8,7 +8,7 @@ import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
 import type { StateStore } from "../store/types.js";
 import { classifyImapError, createImapClient } from "./connect.js";
-import { applyDisposition } from "./dispose.js";
+import { applyDisposition, applyDispositions } from "./dispose.js";
 import { runSyncCycle } from "./sync-cycle.js";
 import type { Disposition, MailboxHandler, WatcherHealth } from "./types.js";
 
@@ -40,6 +40,8 @@ export interface MailboxWatcherOptions {
   backoffMaxMs?: number;
   /** Socket inactivity timeout, ms. Default 60000. */
   socketTimeoutMs?: number;
+  /** Settled messages are flagged/moved in batches this long after the first settle, ms. Default 1000. */
+  settleDelayMs?: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export class MailboxWatcher extends EventEmitter {
   #dirty = true;
   #health: WatcherHealth;
   #ready?: { resolve: () => void; reject: (e: Error) => void };
+  #settleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: MailboxWatcherOptions) {
     super();
@@ -97,6 +100,19 @@ export class MailboxWatcher extends EventEmitter {
 
   /** Stops: aborts waits, closes the socket, resolves when the loop has ended. Idempotent. */
   async stop(): Promise<void> {
+    clearTimeout(this.#settleTimer);
+    this.#settleTimer = undefined;
+    const client = this.#client;
+    if (client?.usable && this.#pending.size > 0) {
+      // Flush settled dispositions before leaving, bounded: the ledger already has the truth.
+      const pending = [...this.#pending];
+      this.#pending.clear();
+      await withTimeout(
+        this.#mutex.run(() => applyDispositions(client, pending, this.#o)),
+        5000,
+        () => new Error("flush timed out"),
+      ).catch((error) => this.#log.warn({ err: error }, "could not flag settled messages before stopping"));
+    }
     this.#abort.abort();
     this.#wake?.();
     this.#client?.close();
@@ -111,11 +127,20 @@ export class MailboxWatcher extends EventEmitter {
     this.#wake?.();
   }
 
-  /** Records what to do with a message once its handling is settled; applied on this connection. */
+  /**
+   * Records what to do with a message once its handling is settled; applied on this connection,
+   * batched: the first settle arms a short timer and every settle until it fires joins the same
+   * STORE/MOVE. Kicking a cycle per message would pull the connection out of IDLE each time, and a
+   * connection that is not IDLEing hears of new mail late.
+   */
   settle(uid: number, disposition: Disposition): void {
     if (disposition.action === "none") return;
     this.#pending.set(uid, disposition);
-    this.kick();
+    if (this.#settleTimer) return;
+    this.#settleTimer = setTimeout(() => {
+      this.#settleTimer = undefined;
+      this.kick();
+    }, this.#o.settleDelayMs ?? 1000);
   }
 
   #setHealth(patch: Partial<WatcherHealth>): void {
@@ -238,10 +263,14 @@ export class MailboxWatcher extends EventEmitter {
   }
 
   async #cycle(client: ImapFlow): Promise<void> {
-    // Settled dispositions first: they change flags or move messages out of the way.
-    for (const [uid, disposition] of [...this.#pending]) {
-      await applyDisposition(client, uid, disposition, this.#o);
-      this.#pending.delete(uid);
+    // Settled dispositions first, one command per kind (they change flags or move messages away).
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    try {
+      await applyDispositions(client, pending, this.#o);
+    } catch (error) {
+      for (const [uid, d] of pending) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
+      throw error;
     }
     const result = await runSyncCycle(client, {
       account: this.#o.account.address,
@@ -252,6 +281,7 @@ export class MailboxWatcher extends EventEmitter {
       initialSync: this.#o.initialSync ?? "unseen",
       maxMessageBytes: this.#o.maxMessageBytes ?? 25 * 1024 * 1024,
       batchSize: 100,
+      inlineFetchBytes: 1024 * 1024,
       dispose: (c, uid, d) => applyDisposition(c, uid, d, this.#o),
       signal: this.#abort.signal,
     });

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import type { ImapFlow } from "imapflow";
 import type { Logger } from "../log/index.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
@@ -14,12 +15,36 @@ export interface SyncContext {
   maxMessageBytes: number;
   /** UIDs per FETCH of envelopes. Default 100. */
   batchSize: number;
+  /**
+   * Messages up to this size (bytes) are fetched whole, several per FETCH (groups of at most 4x this
+   * many bytes); bigger ones are streamed one at a time. Default 1 MiB.
+   */
+  inlineFetchBytes: number;
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
 }
 
 const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
+
+/** Splits messages into groups whose sizes add up to at most `limit` bytes (one message always fits). */
+function byBytes<T extends { size?: number }>(items: T[], limit: number): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = item.size ?? 0;
+    if (current.length > 0 && bytes + size > limit) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
 
 export interface SyncResult {
   uidValidity: string;
@@ -93,6 +118,24 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       { uid: true },
     );
     metas.sort((a, b) => a.uid - b.uid);
+    // Small messages are fetched whole in one round trip per group (bounded bytes); big ones are
+    // streamed one by one with download(), so memory stays bounded whatever arrives.
+    const wanted = metas.filter((m) => {
+      const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, m.uid);
+      return (
+        !(record && FINAL.has(record.status)) &&
+        (m.size ?? 0) <= Math.min(ctx.inlineFetchBytes, ctx.maxMessageBytes)
+      );
+    });
+    const sources = new Map<number, Buffer>();
+    for (const group of byBytes(wanted, ctx.inlineFetchBytes * 4)) {
+      const fetched = await client.fetchAll(
+        group.map((m) => m.uid).join(","),
+        { uid: true, source: true },
+        { uid: true },
+      );
+      for (const f of fetched) if (f.source) sources.set(f.uid, f.source);
+    }
     for (const meta of metas) {
       if (ctx.signal.aborted) break;
       present.add(meta.uid);
@@ -118,13 +161,16 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
           reason: "message larger than max_message_bytes",
         });
       } else {
-        const downloaded = await client.download(String(meta.uid), undefined, { uid: true });
-        if (!downloaded?.content) {
+        const inline = sources.get(meta.uid);
+        const raw = inline
+          ? Readable.from([inline])
+          : (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
+        if (!raw) {
           await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
         } else {
           const disposition = await ctx.handler.onMessage({
             ...base,
-            raw: downloaded.content,
+            raw,
             resumed: resumeSet.has(meta.uid) || record?.status === "received",
           });
           handedOver++;

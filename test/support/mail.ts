@@ -60,7 +60,11 @@ export async function deliverAs(
   return messageId;
 }
 
-export async function openMailbox(user: StackUser, env: StackEnv = loadStackEnv()): Promise<ImapFlow> {
+export async function openMailbox(
+  user: StackUser,
+  env: StackEnv = loadStackEnv(),
+  extra: Partial<ConstructorParameters<typeof ImapFlow>[0]> = {},
+): Promise<ImapFlow> {
   const client = new ImapFlow({
     host: env.host,
     port: env.ports.imap,
@@ -69,6 +73,7 @@ export async function openMailbox(user: StackUser, env: StackEnv = loadStackEnv(
     auth: { user: user.address, pass: user.password },
     tls: { ...(env.caFile ? { ca: [(await import("node:fs")).readFileSync(env.caFile, "utf8")] } : {}) },
     logger: false,
+    ...extra,
   });
   client.on("error", () => undefined);
   await client.connect();

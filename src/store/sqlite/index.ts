@@ -14,11 +14,12 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a write waits for another process's lock, in ms. Default 5000; past it the write throws SQLITE_BUSY. */
   busyTimeoutMs?: number;
+  /** "normal" (default: durable across process crashes) or "full" (also across power loss, slower). */
+  synchronous?: "normal" | "full";
 }
 
 /**
- * Opens (and migrates) the embedded SQLite state store: WAL journal, and
- * synchronous=FULL, because "recorded before the agent runs" must survive a power cut, not only a crash.
+ * Opens (and migrates) the embedded SQLite state store (WAL journal).
  */
 export function openSqliteStore(options: SqliteStoreOptions): StateStore {
   if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
@@ -27,7 +28,10 @@ export function openSqliteStore(options: SqliteStoreOptions): StateStore {
     db = new Database(options.path);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
+    // WAL + NORMAL: a committed transaction survives a process crash (SIGKILL), which is what the
+    // exactly-once hand-over needs; only an OS crash or power cut may lose the last transactions.
+    // FULL would add an fsync per commit (several per message). Set synchronous: "full" for that.
+    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     db.pragma("foreign_keys = ON");
     migrate(db);
   } catch (error) {

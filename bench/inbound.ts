@@ -1,0 +1,229 @@
+/**
+ * Inbound benchmarks on the real stack, each beside a baseline measured in the same run:
+ *   (a) latency: SMTP accepted -> agent invoked, p50/p99 over N messages, beside a plain imapflow
+ *       IDLE client's EXISTS latency for the same messages (both watch the same INBOX at once);
+ *   (b) backlog: M messages already in the INBOX drained to a no-op agent, messages/second, beside
+ *       a bare batched FETCH + mailparser parse of the same mailbox;
+ *   (c) memory: peak RSS growth while one message with a 50 MB attachment is handled.
+ *
+ *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--attachment-mb 50]
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ImapFlow } from "imapflow";
+import { simpleParser } from "mailparser";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
+import { createLogger, EmailChannel, loadConfig, type MessageFormat } from "../src/index.js";
+import { stackChannelEnv } from "../test/support/channel.js";
+import { openMailbox, purgeMailbox, sendAs } from "../test/support/mail.js";
+import { loadStackEnv } from "../test/support/stack.js";
+
+const { values } = parseArgs({
+  options: {
+    latency: { type: "string", default: "50" },
+    backlog: { type: "string", default: "2000" },
+    "attachment-mb": { type: "string", default: "50" },
+  },
+});
+const stack = loadStackEnv();
+const { assistant, alice } = stack.users;
+const quiet = createLogger({ level: "error", pretty: false });
+const pct = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function channelWith(agent: (m: MessageFormat) => Promise<void>, env: Record<string, string> = {}) {
+  const config = await loadConfig({
+    env: stackChannelEnv(stack, {
+      stateDir: mkdtempSync(join(tmpdir(), "ec-bench-")),
+      env: {
+        EMAIL_ALLOWED_SENDERS: "*",
+        EMAIL_RATE_LIMITS_PER_SENDER: "",
+        EMAIL_SWEEP_INTERVAL: "60",
+        ...env,
+      },
+    }),
+  });
+  // No rate limits for a benchmark: an empty list disables a limit.
+  config.rateLimits = { perSender: [], perConversation: [] };
+  return new EmailChannel(agent, { config, logger: quiet });
+}
+
+async function latency(n: number) {
+  await purgeMailbox(assistant);
+  const sentAt = new Map<string, number>();
+  const agentLat: number[] = [];
+  const idleLat: number[] = [];
+  const channel = await channelWith(async (m) => {
+    const t = sentAt.get(m.messageId);
+    if (t !== undefined) agentLat.push(performance.now() - t);
+  });
+  await channel.start();
+  // The baseline: a bare imapflow client IDLEing on the same INBOX.
+  // Same IDLE timing as the channel's watcher (IDLE 50 ms after the last command).
+  const bare = await openMailbox(assistant, stack, { autoIdleDelay: 50 });
+  await bare.mailboxOpen("INBOX");
+  let pending: number | undefined;
+  bare.on("exists", () => {
+    if (pending !== undefined) idleLat.push(performance.now() - pending);
+    pending = undefined;
+  });
+  // One warm-up message (module loading, JIT), not counted.
+  await sendAs(alice, { to: assistant.address, subject: "warm-up", text: "warm-up" });
+  while (channel.store!.inbound.countByStatus().handled !== 1) await sleep(5);
+  idleLat.length = 0;
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    pending = t0;
+    const id = (
+      await sendAs(alice, { to: assistant.address, subject: `latency ${i}`, text: `ping ${i}` })
+    ).replace(/^<|>$/g, "");
+    // sendAs resolves when Postfix accepted the message: that is t0 for both measures.
+    sentAt.set(id, t0);
+    const end = Date.now() + 15_000;
+    while (agentLat.length <= i && Date.now() < end) await sleep(2);
+    await sleep(20);
+  }
+  await bare.logout();
+  await channel.stop();
+  return { agentLat, idleLat };
+}
+
+async function fillBacklog(m: number) {
+  await purgeMailbox(assistant);
+  const client = await openMailbox(assistant);
+  const raws: Buffer[] = [];
+  for (let i = 0; i < 20; i++) {
+    raws.push(
+      await new MailComposer({
+        from: `Alice <${alice.address}>`,
+        to: assistant.address,
+        subject: `backlog ${i}`,
+        text: `Hello,\n\nthis is backlog message ${i}.\n\nOn Mon, someone wrote:\n> quoted history\n> more\n\n-- \nAlice`,
+        html: `<p>Hello,</p><p>this is backlog message ${i}.</p>`,
+      })
+        .compile()
+        .build(),
+    );
+  }
+  for (let i = 0; i < m; i++) {
+    const raw = raws[i % raws.length]!.toString("utf8").replace(
+      /^Message-ID: <[^>]+>/im,
+      `Message-ID: <backlog-${i}-${randomBytes(4).toString("hex")}@bench.test>`,
+    );
+    await client.append("INBOX", raw);
+  }
+  await client.logout();
+}
+
+async function backlog(m: number) {
+  await fillBacklog(m);
+  // Baseline: batched FETCH of the full sources + mailparser, nothing else.
+  const bare = await openMailbox(assistant);
+  const lock = await bare.getMailboxLock("INBOX");
+  const b0 = performance.now();
+  let parsed = 0;
+  for (let start = 1; start <= m; start += 100) {
+    const batch = await bare.fetchAll(`${start}:${Math.min(m, start + 99)}`, { uid: true, source: true });
+    for (const msg of batch) {
+      await simpleParser(msg.source!);
+      parsed++;
+    }
+  }
+  const baselineMs = performance.now() - b0;
+  lock.release();
+  await bare.logout();
+  let handled = 0;
+  const channel = await channelWith(
+    async () => {
+      handled++;
+    },
+    { EMAIL_CONCURRENCY: "8" },
+  );
+  const c0 = performance.now();
+  await channel.start();
+  while (handled < m) await sleep(10);
+  const channelMs = performance.now() - c0;
+  await channel.stop();
+  return { baselineRate: (parsed / baselineMs) * 1000, channelRate: (handled / channelMs) * 1000 };
+}
+
+async function bigAttachment(mb: number) {
+  await purgeMailbox(assistant);
+  const client = await openMailbox(assistant);
+  const blob = randomBytes(mb * 1024 * 1024);
+  const raw = await new MailComposer({
+    from: alice.address,
+    to: assistant.address,
+    subject: "big attachment",
+    text: "see attached",
+    attachments: [{ filename: "big.bin", content: blob }],
+  })
+    .compile()
+    .build();
+  await client.append("INBOX", raw);
+  await client.logout();
+  global.gc?.();
+  await sleep(200);
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  let done = false;
+  let stored = 0;
+  const channel = await channelWith(
+    async (m) => {
+      stored = m.attachments[0]?.size ?? 0;
+      done = true;
+    },
+    {
+      EMAIL_MAX_MESSAGE_BYTES: String(200 * 1024 * 1024),
+      EMAIL_ATTACHMENTS_MAX_BYTES: String(200 * 1024 * 1024),
+    },
+  );
+  await channel.start();
+  while (!done) await sleep(20);
+  clearInterval(timer);
+  await channel.stop();
+  return { growthMb: (peak - base) / 1024 / 1024, stored };
+}
+
+const results: string[][] = [];
+const n = Number(values.latency);
+const lat = await latency(n);
+console.error(`latency samples: agent ${lat.agentLat.length}, idle ${lat.idleLat.length}`);
+results.push([
+  "(a) SMTP accepted -> agent, p50",
+  `${pct(lat.agentLat, 50).toFixed(1)} ms`,
+  `${pct(lat.idleLat, 50).toFixed(1)} ms (bare IDLE EXISTS)`,
+  `+${(pct(lat.agentLat, 50) - pct(lat.idleLat, 50)).toFixed(1)} ms (target <= +100)`,
+]);
+results.push([
+  "(a) SMTP accepted -> agent, p99",
+  `${pct(lat.agentLat, 99).toFixed(1)} ms`,
+  `${pct(lat.idleLat, 99).toFixed(1)} ms`,
+  `${lat.agentLat.length}/${n} measured`,
+]);
+const m = Number(values.backlog);
+const bl = await backlog(m);
+results.push([
+  `(b) backlog of ${m} drained`,
+  `${bl.channelRate.toFixed(0)} msg/s`,
+  `${bl.baselineRate.toFixed(0)} msg/s (bare FETCH+parse)`,
+  `${((bl.channelRate / bl.baselineRate) * 100).toFixed(0)} % (target >= 70 %)`,
+]);
+const mb = Number(values["attachment-mb"]);
+const big = await bigAttachment(mb);
+results.push([
+  `(c) ${mb} MB attachment, peak RSS growth`,
+  `${big.growthMb.toFixed(1)} MB`,
+  `${mb} MB (attachment size)`,
+  `stored ${(big.stored / 1024 / 1024).toFixed(1)} MB (target growth <= 64 MB)`,
+]);
+console.log("\n| inbound | email-channel | baseline | ratio / note |\n|---|---|---|---|");
+for (const r of results) console.log(`| ${r.join(" | ")} |`);
+process.exit(0);
