@@ -48,6 +48,21 @@ describe("options", () => {
     expect(compute("floating-time.ics", now, "Europe/Berlin", { lookbackMinutes: 30 }).reminders).toEqual([]);
   });
 
+  it("skips malformed values with a problem and keeps the rest of the object", () => {
+    const result = compute("malformed-values.ics", "2025-03-10T00:00:00Z", "UTC");
+    expect(fires(result)).toEqual([
+      "2025-03-11T09:50:00.000Z Good event",
+      // The unreadable alarm is skipped; the -PT5M one fires; the -PT1M one once (REPEAT without DURATION).
+      "2025-03-12T09:55:00.000Z One bad alarm",
+      "2025-03-12T09:59:00.000Z One bad alarm",
+    ]);
+    expect(result.problems).toEqual([
+      'truncated-1@example.com: skipped, unreadable value: invalid date-time value: "2025-03-1T::"',
+      'bad-alarm-1@example.com: VALARM 0 unreadable: invalid duration value: Not enough duration components in "15 minutes before"',
+      "bad-alarm-1@example.com: VALARM 2 has REPEAT without a positive DURATION; repetitions ignored",
+    ]);
+  });
+
   it("records unparseable data as a problem rather than throwing", () => {
     const result = computeReminders({ ...object, data: "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\n" }, base);
     expect(result.reminders).toEqual([]);

@@ -63,38 +63,51 @@ export function readAlarms(
   }
   const specs: AlarmSpec[] = [];
   valarms.forEach((valarm, index) => {
-    const action = String(valarm.getFirstPropertyValue("action") ?? "").toUpperCase();
-    if (!FIRING_ACTIONS.has(action)) return;
-    const trigger = valarm.getFirstProperty("trigger");
-    const value = trigger?.getFirstValue();
-    if (!trigger || !(value instanceof ICAL.Duration || value instanceof ICAL.Time)) {
-      problems.push(`${label}: VALARM ${index} has no usable TRIGGER`);
-      return;
+    try {
+      const spec = readAlarm(valarm, index, zones, problems, label);
+      if (spec) specs.push(spec);
+    } catch (error) {
+      problems.push(`${label}: VALARM ${index} unreadable: ${(error as Error).message}`);
     }
-    const related =
-      String(trigger.getFirstParameter("related") ?? "START").toUpperCase() === "END" ? "END" : "START";
-    const spec: AlarmSpec = { key: String(index), related, repeat: 0 };
-    if (value instanceof ICAL.Duration) spec.offset = value;
-    else spec.at = zoned(value, tzidOf(trigger), zones).instant;
-    const repeat = Number(valarm.getFirstPropertyValue("repeat") ?? 0);
-    const interval = valarm.getFirstPropertyValue("duration");
-    if (repeat > 0) {
-      if (interval instanceof ICAL.Duration && interval.toSeconds() > 0) {
-        if (repeat > MAX_REPEAT)
-          problems.push(`${label}: VALARM ${index} REPEAT=${repeat} capped at ${MAX_REPEAT}`);
-        spec.repeat = Math.min(Math.floor(repeat), MAX_REPEAT);
-        spec.interval = interval;
-      } else {
-        problems.push(
-          `${label}: VALARM ${index} has REPEAT without a positive DURATION; repetitions ignored`,
-        );
-      }
-    }
-    const acknowledged = readAcknowledged(valarm);
-    if (acknowledged !== undefined) spec.acknowledged = acknowledged;
-    specs.push(spec);
   });
   return specs;
+}
+
+function readAlarm(
+  valarm: ICAL.Component,
+  index: number,
+  zones: ZoneTable,
+  problems: string[],
+  label: string,
+): AlarmSpec | undefined {
+  const action = String(valarm.getFirstPropertyValue("action") ?? "").toUpperCase();
+  if (!FIRING_ACTIONS.has(action)) return;
+  const trigger = valarm.getFirstProperty("trigger");
+  const value = trigger?.getFirstValue();
+  if (!trigger || !(value instanceof ICAL.Duration || value instanceof ICAL.Time)) {
+    problems.push(`${label}: VALARM ${index} has no usable TRIGGER`);
+    return;
+  }
+  const related =
+    String(trigger.getFirstParameter("related") ?? "START").toUpperCase() === "END" ? "END" : "START";
+  const spec: AlarmSpec = { key: String(index), related, repeat: 0 };
+  if (value instanceof ICAL.Duration) spec.offset = value;
+  else spec.at = zoned(value, tzidOf(trigger), zones).instant;
+  const repeat = Number(valarm.getFirstPropertyValue("repeat") ?? 0);
+  const interval = valarm.getFirstPropertyValue("duration");
+  if (repeat > 0) {
+    if (interval instanceof ICAL.Duration && interval.toSeconds() > 0) {
+      if (repeat > MAX_REPEAT)
+        problems.push(`${label}: VALARM ${index} REPEAT=${repeat} capped at ${MAX_REPEAT}`);
+      spec.repeat = Math.min(Math.floor(repeat), MAX_REPEAT);
+      spec.interval = interval;
+    } else {
+      problems.push(`${label}: VALARM ${index} has REPEAT without a positive DURATION; repetitions ignored`);
+    }
+  }
+  const acknowledged = readAcknowledged(valarm);
+  if (acknowledged !== undefined) spec.acknowledged = acknowledged;
+  return spec;
 }
 
 /** ACKNOWLEDGED is UTC (RFC 9074 §6); ical.js 2.2.1 does not know the property and hands us its text. */

@@ -66,19 +66,24 @@ export function computeReminders(
     }
     for (const [key, components] of groups) {
       const uid = key.slice(key.indexOf("\u001f") + 1);
-      reminders.push(
-        ...remindersForSeries(uid, components, {
-          calendarUrl: object.calendarUrl,
-          href: object.href,
-          userId: opts.userId,
-          windowStart: opts.windowStart,
-          windowEnd: opts.windowEnd,
-          zones,
-          budget,
-          problems,
-          defaultAlarmMinutes: opts.defaultAlarmMinutes,
-        }),
-      );
+      try {
+        reminders.push(
+          ...remindersForSeries(uid, components, {
+            calendarUrl: object.calendarUrl,
+            href: object.href,
+            userId: opts.userId,
+            windowStart: opts.windowStart,
+            windowEnd: opts.windowEnd,
+            zones,
+            budget,
+            problems,
+            defaultAlarmMinutes: opts.defaultAlarmMinutes,
+          }),
+        );
+      } catch (error) {
+        // ical.js parses values lazily and throws on a malformed one (DTSTART:2025031): skip the UID.
+        problems.push(`${uid}: skipped, unreadable value: ${(error as Error).message}`);
+      }
     }
     zones.reportTruncated();
   }

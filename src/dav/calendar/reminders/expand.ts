@@ -10,7 +10,7 @@
  */
 import ICAL from "ical.js";
 import { refuseRule } from "./rule-guards.js";
-import { type ZonedTime, readTimeList, zonedFromWall, wallOf } from "./time-values.js";
+import { type ZonedTime, floatingTime, readTimeList, wallOf, zonedFromWall } from "./time-values.js";
 import type { ZoneTable } from "./zone-table.js";
 import { DAY_MS, startOfWallDay, toWall } from "./zone-model.js";
 
@@ -116,7 +116,7 @@ function spend(budget: IterationBudget, uid: string): boolean {
 function iterateRule(recur: ICAL.Recur, input: ExpandInput, add: (occ: Occurrence) => void): void {
   const { start, rangeStart, rangeEnd, budget, problems, uid } = input;
   const rule = recur.clone();
-  if (rule.until) rule.until = floating(untilWall(rule.until, start), start.isDate && rule.until.isDate);
+  if (rule.until) rule.until = floatingTime(untilWall(rule.until, start), start.isDate && rule.until.isDate);
 
   // Fast-forward: a rule with a fixed period and no COUNT can start at any multiple of its period
   // without changing its pattern (BYxxx filters are absolute; the week alignment of WEEKLY;INTERVAL=n
@@ -132,7 +132,7 @@ function iterateRule(recur: ICAL.Recur, input: ExpandInput, add: (occ: Occurrenc
 
   let iterator: ICAL.RecurIterator;
   try {
-    iterator = rule.iterator(floating(iterationStart, start.isDate));
+    iterator = rule.iterator(floatingTime(iterationStart, start.isDate));
   } catch (error) {
     problems.push(`${uid}: RRULE ${recur.toString()} cannot be expanded: ${(error as Error).message}`);
     return;
@@ -162,22 +162,4 @@ function untilWall(until: ICAL.Time, start: ZonedTime): number {
   }
   if (until.zone === ICAL.Timezone.utcTimezone) return toWall(start.zone, wall);
   return wall;
-}
-
-function floating(wall: number, isDate: boolean): ICAL.Time {
-  const d = new Date(wall);
-  return new ICAL.Time(
-    isDate
-      ? { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate(), isDate: true }
-      : {
-          year: d.getUTCFullYear(),
-          month: d.getUTCMonth() + 1,
-          day: d.getUTCDate(),
-          hour: d.getUTCHours(),
-          minute: d.getUTCMinutes(),
-          second: d.getUTCSeconds(),
-          isDate: false,
-        },
-    ICAL.Timezone.localTimezone,
-  );
 }

@@ -25,6 +25,9 @@ class IanaZone implements Zone {
   readonly id: string;
   private readonly format: Intl.DateTimeFormat;
   private readonly days = new Map<number, DayOffsets>();
+  /** The day asked last (conversions ask about the same day two to four times in a row). */
+  private lastDay = Number.NaN;
+  private lastEntry: DayOffsets | undefined;
 
   constructor(id: string, format: Intl.DateTimeFormat) {
     this.id = id;
@@ -33,12 +36,14 @@ class IanaZone implements Zone {
 
   offsetAt(instant: number): number {
     const day = Math.floor(instant / DAY_MS);
-    let entry = this.days.get(day);
+    let entry = day === this.lastDay ? this.lastEntry : this.days.get(day);
     if (!entry) {
       entry = this.computeDay(day);
       if (this.days.size >= MAX_CACHED_DAYS) this.days.clear();
       this.days.set(day, entry);
     }
+    this.lastDay = day;
+    this.lastEntry = entry;
     return instant < entry.changeAt ? entry.start : entry.end;
   }
 

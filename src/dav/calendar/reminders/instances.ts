@@ -14,7 +14,7 @@
  */
 import type ICAL from "ical.js";
 import { type Span, endOf } from "./span.js";
-import { type ZonedTime, recurrenceIdText, zonedFromWall } from "./time-values.js";
+import { type ZonedTime, zonedFromWall } from "./time-values.js";
 import { toWall } from "./zone-model.js";
 
 export interface Override {
@@ -31,8 +31,8 @@ export interface Instance {
   item: ICAL.Component;
   start: ZonedTime;
   end: number;
-  /** RECURRENCE-ID text; undefined for the single instance of a non-recurring component. */
-  recurrenceId?: string;
+  /** The original slot (RECURRENCE-ID); undefined for the single instance of a non-recurring component. */
+  slot?: ZonedTime;
 }
 
 /** Index of overrides by original slot, and the THISANDFUTURE ones in slot order. */
@@ -74,14 +74,13 @@ export function occurrenceInstance(
   periodEnd?: number,
 ): Instance | undefined {
   if (index.bySlot.has(original.instant)) return undefined;
-  const recurrenceId = recurrenceIdText(original);
   const range = index.rangeFor(original.instant);
   if (!range) {
-    return { item: master, start: original, end: periodEnd ?? endOf(masterSpan, original), recurrenceId };
+    return { item: master, start: original, end: periodEnd ?? endOf(masterSpan, original), slot: original };
   }
   if (range.cancelled) return undefined;
   const start = shifted(original, range);
-  return { item: range.component, start, end: endOf(range.span, start), recurrenceId };
+  return { item: range.component, start, end: endOf(range.span, start), slot: original };
 }
 
 /** The instance an override stands for. */
@@ -90,7 +89,7 @@ export function overrideInstance(o: Override): Instance {
     item: o.component,
     start: o.start,
     end: endOf(o.span, o.start),
-    recurrenceId: recurrenceIdText(o.recurrenceId),
+    slot: o.recurrenceId,
   };
 }
 

@@ -22,7 +22,7 @@ import {
 } from "./instances.js";
 import { reminderId } from "./reminder-id.js";
 import { approxSpanMs, endOf, readSpan } from "./span.js";
-import { type ZonedTime, readTime } from "./time-values.js";
+import { type ZonedTime, readTime, recurrenceIdText } from "./time-values.js";
 import type { ZoneTable } from "./zone-table.js";
 import { HOUR_MS, toWall } from "./zone-model.js";
 
@@ -195,10 +195,13 @@ function emit(
   specs: AlarmSpec[],
   ctx: SeriesContext,
 ): void {
-  const { item, start, end, recurrenceId } = instance;
+  const { item, start, end, slot } = instance;
+  let recurrenceId: string | undefined;
   for (const spec of specs) {
     for (const firing of firings(spec, start, end)) {
       if (firing.at < ctx.windowStart || firing.at > ctx.windowEnd) continue;
+      // Formatted only for instances that give a reminder (most expanded occurrences do not).
+      if (slot && recurrenceId === undefined) recurrenceId = recurrenceIdText(slot);
       const reminder: Reminder = {
         id: reminderId({
           calendarUrl: ctx.calendarUrl,

@@ -35,6 +35,24 @@ export function wallOf(t: ICAL.Time): number {
     : Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second);
 }
 
+/** A floating ical.js Time for a wall time (what RecurIterator iterates in). */
+export function floatingTime(wall: number, isDate: boolean): ICAL.Time {
+  const d = new Date(wall);
+  const date = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+  return new ICAL.Time(
+    isDate
+      ? { ...date, isDate: true }
+      : {
+          ...date,
+          hour: d.getUTCHours(),
+          minute: d.getUTCMinutes(),
+          second: d.getUTCSeconds(),
+          isDate: false,
+        },
+    ICAL.Timezone.localTimezone,
+  );
+}
+
 /** The zone a Time value is in, given the TZID parameter of its property. */
 export function zoneOf(value: ICAL.Time, tzid: string | undefined, zones: ZoneTable): Zone {
   if (value.isDate) return zones.userZone;
@@ -101,11 +119,6 @@ export function addDuration(instant: number, zone: Zone, duration: ICAL.Duration
   let result = instant;
   if (days !== 0) result = toInstant(zone, toWall(zone, instant) + sign * days * DAY_MS);
   return result + sign * exact;
-}
-
-/** A duration's length in milliseconds, days counted as 24 h (for bounds, not for fire times). */
-export function approxDurationMs(duration: ICAL.Duration): number {
-  return duration.toSeconds() * 1000;
 }
 
 /** RECURRENCE-ID text of an occurrence: "20250310" for all-day, "20250310T080000Z" otherwise. */

@@ -9,6 +9,7 @@
  * embed the same Europe/Berlin definition expand it once; the cache is a function of the text only.
  */
 import ICAL from "ical.js";
+import { floatingTime } from "./time-values.js";
 import type { Zone } from "./zone-model.js";
 
 /** Onsets expanded per observance at most; Outlook's yearly rules from 1601 need about 430. */
@@ -80,7 +81,7 @@ export class VTimezoneZone implements Zone {
       if (!obs.rrule) continue;
       const rule = obs.rrule.clone();
       rule.until = null;
-      const iterator = rule.iterator(floatingTime(obs.startWall));
+      const iterator = rule.iterator(floatingTime(obs.startWall, false));
       for (let n = 0; ; n++) {
         if (n >= MAX_ONSETS_PER_OBSERVANCE) {
           this.truncated = true;
@@ -98,22 +99,6 @@ export class VTimezoneZone implements Zone {
     this.onsets = onsets;
     this.coveredUntilYear = untilYear;
   }
-}
-
-function floatingTime(wall: number): ICAL.Time {
-  const d = new Date(wall);
-  return new ICAL.Time(
-    {
-      year: d.getUTCFullYear(),
-      month: d.getUTCMonth() + 1,
-      day: d.getUTCDate(),
-      hour: d.getUTCHours(),
-      minute: d.getUTCMinutes(),
-      second: d.getUTCSeconds(),
-      isDate: false,
-    },
-    ICAL.Timezone.localTimezone,
-  );
 }
 
 function timeWall(t: ICAL.Time): number {

@@ -54,12 +54,18 @@ export function startOfWallDay(wall: number): number {
 
 /** "20250310T090000Z" for an instant; "20250310" for a wall date (the form RECURRENCE-ID values take). */
 export function formatInstantBasic(instant: number): string {
-  return new Date(instant)
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d{3}/, "");
+  const d = new Date(instant);
+  return `${datePart(d)}T${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}Z`;
 }
 
 export function formatWallDateBasic(wall: number): string {
-  return new Date(wall).toISOString().slice(0, 10).replace(/-/g, "");
+  return datePart(new Date(wall));
+}
+
+function datePart(d: Date): string {
+  return `${String(d.getUTCFullYear()).padStart(4, "0")}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}`;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? `0${n}` : String(n);
 }
