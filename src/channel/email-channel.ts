@@ -28,6 +28,9 @@ import { InboundPipeline } from "./inbound-pipeline.js";
 import type { EmailChannelOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
 import { SentFolder } from "./sent-folder.js";
+import { CalendarFeed } from "../sync/calendar-feed.js";
+import { ContactsFeed } from "../sync/contacts-feed.js";
+import { reminderMail } from "./reminder-mail.js";
 
 interface Running {
   store: StateStore;
@@ -41,6 +44,8 @@ interface Running {
   pipeline: InboundPipeline;
   outbound: Outbound;
   guards: GuardStage;
+  calendar: CalendarFeed;
+  contacts: ContactsFeed;
 }
 
 /**
@@ -221,6 +226,32 @@ export class EmailChannel extends BaseChannel {
         watchers.set(`${a.address}\u0000${mailbox}`, w);
       }
     }
+    const reminderSink = this.reminderSink ?? store.reminders;
+    const calendar = new CalendarFeed({
+      config: c,
+      store,
+      sink: reminderSink,
+      logger: log,
+      fire: async (reminder, ctx) => {
+        this.events.emit("reminder", { reminder, late: ctx.late });
+        if (!c.reminders.emailUser) return;
+        const mail = reminderMail(reminder, { late: ctx.late, timeZone: c.timezone });
+        const account = reminder.userId.replace(/^email:/, "");
+        await outbound.send(mail.conversationId, mail.body, {
+          to: account,
+          from: account,
+          subject: mail.subject,
+          idempotencyKey: mail.key,
+        });
+      },
+    });
+    const contacts = new ContactsFeed({
+      config: c,
+      store,
+      sink: this.#profiles(store)!,
+      logger: log,
+      onChange: () => guards.refreshContacts(),
+    });
     this.#running = {
       store,
       ownsStore: !this.#options.store,
@@ -233,6 +264,8 @@ export class EmailChannel extends BaseChannel {
       pipeline,
       outbound,
       guards,
+      calendar,
+      contacts,
     };
     await dispatcher.start();
     const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
@@ -248,6 +281,9 @@ export class EmailChannel extends BaseChannel {
           });
     }
     for (const f of failed) log.error({ err: f.reason }, "an account could not start; the others keep going");
+    // CalDAV/CardDAV: a DAV outage must not keep mail from flowing, so their first sync is awaited
+    // (it ends clean or not, it never throws) only after the watchers listen.
+    await Promise.all([calendar.start(), contacts.start()]);
     log.info(
       { accounts: c.accounts.length, mailboxes: watchers.size, failed: failed.length },
       "email channel listening",
@@ -282,6 +318,7 @@ export class EmailChannel extends BaseChannel {
     if (!drained)
       this.logger.warn("stop: agent work still running was aborted; it resumes at the next start");
     r.pipeline.stop();
+    await Promise.all([r.calendar.stop(), r.contacts.stop()]);
     await r.dispatcher.stop();
     await Promise.all([...r.senders.values()].map((s) => (s as { close?: () => Promise<void> }).close?.()));
     await r.sentFolder.stop();

@@ -42,6 +42,8 @@ export interface EmailChannelEvents {
   /** An outgoing message will never be delivered (5xx, retries exhausted). */
   sendFailed: [info: { key: string; messageId: string; error: string }];
   sent: [info: { key: string; messageId: string; conversationId: string }];
+  /** A calendar reminder went off (it is also emailed to the account unless reminders.email_user is off). */
+  reminder: [info: { reminder: import("../contract/sinks.js").Reminder; late: boolean }];
   /** A watcher's health changed (connecting, watching, backoff, failed). */
   health: [info: import("../imap/types.js").WatcherHealth];
 }
