@@ -7,8 +7,19 @@
  * fall back to "UTF-8 where valid, windows-1252 for the rest" for unknown or broken declarations.
  * Every fallback is reported as a problem string so that the caller can surface it.
  */
-import { TextDecoder } from "node:util";
+import {
+  decodeUtf8WithFallback,
+  decodeWindows1252,
+  fatalUtf8,
+  isAscii,
+  isValidUtf8,
+  lenientDecode,
+  strictDecode,
+  whatwgDecoder,
+} from "./byte-decoders.js";
 import { decodeUtf7, isUtf7Label } from "./utf7.js";
+
+export { decodeUtf8WithFallback, decodeWindows1252, isValidUtf8 };
 
 /** The outcome of decoding one run of bytes. */
 export interface DecodedText {
@@ -18,8 +29,6 @@ export interface DecodedText {
   /** Set when the declaration was missing, unknown or did not fit the bytes; says what was done instead. */
   problem?: string;
 }
-
-const fatalUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 // Labels that mail uses but the WHATWG table does not know; the value is a WHATWG label.
 const ALIASES: Record<string, string> = {
@@ -67,106 +76,6 @@ export function normaliseCharsetLabel(label: string | undefined | null): string 
   return l;
 }
 
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if ((bytes[i] as number) >= 0x80) return false;
-  return true;
-}
-
-/** True when the bytes are well-formed UTF-8. */
-export function isValidUtf8(bytes: Uint8Array): boolean {
-  try {
-    fatalUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-// windows-1252 0x80-0x9F (WHATWG index; the five undefined bytes map to the C1 control of the same value).
-const CP1252_HIGH =
-  "\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f" +
-  "\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178";
-
-/**
- * windows-1252, done by hand: Node 20's TextDecoder("windows-1252") decodes 0x80-0x9F as Latin-1 C1
- * controls (so "wasn=92t" lost its apostrophe); every other single-byte table in ICU is right.
- */
-export function decodeWindows1252(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 8192) {
-    const codes = Array.from(bytes.subarray(i, i + 8192), (b) =>
-      b >= 0x80 && b < 0xa0 ? CP1252_HIGH.charCodeAt(b - 0x80) : b,
-    );
-    out += String.fromCharCode(...codes);
-  }
-  return out;
-}
-
-const cp1252 = { decode: decodeWindows1252 };
-
-/**
- * Decodes UTF-8 and maps every byte that is not part of a well-formed UTF-8 sequence through
- * windows-1252, so a mostly-UTF-8 text with a stray Latin-1 byte loses nothing and shows no U+FFFD.
- * Returns the text and how many bytes needed the fallback.
- */
-export function decodeUtf8WithFallback(bytes: Uint8Array): { text: string; invalid: number } {
-  if (isValidUtf8(bytes)) return { text: fatalUtf8.decode(bytes), invalid: 0 };
-  let out = "";
-  let invalid = 0;
-  let runStart = 0;
-  let i = 0;
-  const flush = (end: number) => {
-    if (end > runStart) out += fatalUtf8.decode(bytes.subarray(runStart, end));
-  };
-  while (i < bytes.length) {
-    const len = utf8SequenceLength(bytes, i);
-    if (len > 0) {
-      i += len;
-      continue;
-    }
-    flush(i);
-    out += cp1252.decode(bytes.subarray(i, i + 1));
-    invalid++;
-    i++;
-    runStart = i;
-  }
-  flush(i);
-  return { text: out, invalid };
-}
-
-/** Length of the well-formed UTF-8 sequence starting at `i`, or 0 when there is none. */
-function utf8SequenceLength(b: Uint8Array, i: number): number {
-  const c = b[i] as number;
-  if (c < 0x80) return 1;
-  const cont = (k: number) => i + k < b.length && ((b[i + k] as number) & 0xc0) === 0x80;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c >= 0xe0 && c <= 0xef) {
-    if (!cont(1) || !cont(2)) return 0;
-    const c1 = b[i + 1] as number;
-    if (c === 0xe0 && c1 < 0xa0) return 0; // overlong
-    if (c === 0xed && c1 >= 0xa0) return 0; // surrogates
-    return 3;
-  }
-  if (c >= 0xf0 && c <= 0xf4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    const c1 = b[i + 1] as number;
-    if (c === 0xf0 && c1 < 0x90) return 0;
-    if (c === 0xf4 && c1 >= 0x90) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-/** A WHATWG decoder for the label, or undefined when the label is unknown (or maps to "replacement"). */
-function whatwgDecoder(label: string, fatal: boolean): TextDecoder | undefined {
-  try {
-    const decoder = new TextDecoder(label, { fatal });
-    return decoder.encoding === "replacement" ? undefined : decoder;
-  } catch {
-    return undefined;
-  }
-}
-
 /** UTF-8 where valid, windows-1252 byte by byte elsewhere; for missing or unusable declarations. */
 function fallback(bytes: Uint8Array): { text: string; used: string } {
   if (isValidUtf8(bytes)) return { text: fatalUtf8.decode(bytes), used: "utf-8" };
@@ -182,7 +91,7 @@ export function decodeBytes(bytes: Uint8Array, declared?: string | null): Decode
   const label = normaliseCharsetLabel(declared);
   const shown = (declared ?? "").trim() || "(none)";
   if (label === "" || label === "us-ascii") {
-    if (isAscii(bytes)) return { text: cp1252.decode(bytes), used: "us-ascii" };
+    if (isAscii(bytes)) return { text: decodeWindows1252(bytes), used: "us-ascii" };
     const f = fallback(bytes);
     return label === "" && f.used === "utf-8"
       ? { text: f.text, used: f.used } // undeclared UTF-8 is what everybody sends; not a problem
@@ -201,45 +110,34 @@ export function decodeBytes(bytes: Uint8Array, declared?: string | null): Decode
     };
   }
   if (isUtf7Label(label)) return { text: decodeUtf7(bytes), used: "utf-7" };
-  const strict = whatwgDecoder(label, true);
-  if (!strict) {
+  const encoding = whatwgDecoder(label, false)?.encoding;
+  if (!encoding) {
     const f = fallback(bytes);
     return { ...f, problem: `${shown}: unknown charset, decoded as ${f.used}` };
   }
-  if (strict.encoding === "windows-1252") return { text: decodeWindows1252(bytes), used: "windows-1252" };
-  try {
-    return { text: strict.decode(bytes), used: strict.encoding };
-  } catch {
-    // The bytes do not fit the declaration. GBK mail is often really GB18030; anything else may be
-    // mislabelled UTF-8 (a client that re-encoded the body but not the header).
-    if (strict.encoding === "gbk") {
-      const wide = whatwgDecoder("gb18030", true);
-      try {
-        if (wide)
-          return {
-            text: wide.decode(bytes),
-            used: "gb18030",
-            problem: `${shown}: not valid ${strict.encoding}, decoded as gb18030`,
-          };
-      } catch {
-        // fall through to the lenient decode below
-      }
-    }
-    if (isValidUtf8(bytes))
-      return {
-        text: fatalUtf8.decode(bytes),
-        used: "utf-8",
-        problem: `${shown}: bytes are not ${strict.encoding} but valid UTF-8, decoded as utf-8`,
-      };
-    const lenient = whatwgDecoder(label, false) as TextDecoder;
-    const text = lenient.decode(bytes);
-    const bad = text.split("\uFFFD").length - 1;
+  // A legacy label on bytes that are well-formed multi-byte UTF-8 is a client that re-encoded the
+  // body but not the header; legacy text is practically never valid UTF-8 by accident.
+  if (!encoding.startsWith("utf-16") && hasMultiByteUtf8(bytes)) {
     return {
-      text,
-      used: lenient.encoding,
-      problem: `${shown}: ${bad} undecodable sequence(s) in ${lenient.encoding}`,
+      text: fatalUtf8.decode(bytes),
+      used: "utf-8",
+      problem: `${shown}: bytes are valid UTF-8, decoded as utf-8`,
     };
   }
+  const strict = strictDecode(encoding, bytes);
+  if (strict !== undefined) return { text: strict, used: encoding };
+  // GBK mail is sometimes really GB18030.
+  const wide = encoding === "gbk" ? strictDecode("gb18030", bytes) : undefined;
+  if (wide !== undefined)
+    return { text: wide, used: "gb18030", problem: `${shown}: not valid gbk, decoded as gb18030` };
+  const text = lenientDecode(encoding, bytes);
+  const bad = text.split("\uFFFD").length - 1;
+  return { text, used: encoding, problem: `${shown}: ${bad} undecodable sequence(s) in ${encoding}` };
+}
+
+/** Well-formed UTF-8 with at least one multi-byte sequence. */
+function hasMultiByteUtf8(bytes: Uint8Array): boolean {
+  return !isAscii(bytes) && isValidUtf8(bytes);
 }
 
 /**
@@ -249,28 +147,17 @@ export function decodeBytes(bytes: Uint8Array, declared?: string | null): Decode
 export function decodeRawHeaderBytes(bytes: Uint8Array, hintCharset?: string): DecodedText {
   if (isAscii(bytes) || isValidUtf8(bytes)) return { text: fatalUtf8.decode(bytes), used: "utf-8" };
   const hint = normaliseCharsetLabel(hintCharset);
-  if (hint && hint !== "utf-8" && hint !== "us-ascii" && !isUtf7Label(hint)) {
-    const strict = whatwgDecoder(hint, true);
-    if (strict?.encoding === "windows-1252") {
-      return {
-        text: decodeWindows1252(bytes),
-        used: "windows-1252",
-        problem: "header: raw 8-bit bytes, decoded as windows-1252 (the body's charset)",
-      };
-    }
-    try {
-      if (strict)
-        return {
-          text: strict.decode(bytes),
-          used: strict.encoding,
-          problem: `header: raw 8-bit bytes, decoded as ${strict.encoding} (the body's charset)`,
-        };
-    } catch {
-      // not in the body's charset either
-    }
+  const encoding = hint && !isUtf7Label(hint) ? whatwgDecoder(hint, false)?.encoding : undefined;
+  const text = encoding && encoding !== "utf-8" ? strictDecode(encoding, bytes) : undefined;
+  if (encoding && text !== undefined) {
+    return {
+      text,
+      used: encoding,
+      problem: `header: raw 8-bit bytes, decoded as ${encoding} (the body's charset)`,
+    };
   }
   return {
-    text: cp1252.decode(bytes),
+    text: decodeWindows1252(bytes),
     used: "windows-1252",
     problem: "header: raw 8-bit bytes that are not UTF-8, decoded as windows-1252",
   };
