@@ -10,7 +10,13 @@
  * is not part of the id: an event moved to another time keeps its reminder ids, which then show up as
  * `changed` in a diff (and, fired marks being keyed by id and fire instant, fire again at the new time).
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
+
+// crypto.hash (one-shot, about 3x faster) exists from Node 20.12; the package allows any Node 20.
+const sha256Hex: (text: string) => string =
+  typeof crypto.hash === "function"
+    ? (text) => crypto.hash("sha256", text, "hex")
+    : (text) => crypto.createHash("sha256").update(text).digest("hex");
 
 export interface ReminderKey {
   calendarUrl: string;
@@ -26,5 +32,5 @@ export function reminderKeyMaterial(key: ReminderKey): string {
 }
 
 export function reminderId(key: ReminderKey): string {
-  return "rem_" + createHash("sha256").update(reminderKeyMaterial(key)).digest("hex").slice(0, 32);
+  return "rem_" + sha256Hex(reminderKeyMaterial(key)).slice(0, 32);
 }
