@@ -36,7 +36,13 @@ export {
 } from "./sync-engine.js";
 export { SyncUnsupportedError } from "./sync-listing.js";
 export { type FetchedObject, getObject } from "./sync-fetch.js";
-export { type DavErrorContext, DavPoller, type DavPollerOptions, type DavSource } from "./poller.js";
+export {
+  type DavErrorContext,
+  DavPoller,
+  type DavPollerOptions,
+  type DavSource,
+  backoffDelay,
+} from "./poller.js";
 export {
   DavConflictError,
   type WriteCondition,
@@ -45,6 +51,7 @@ export {
   deleteObject,
   putObject,
   putObjectAt,
+  quoteEtag,
 } from "./write.js";
 export {
   type EventRef,
