@@ -125,7 +125,8 @@ export class SyncEngine {
   async #sync(url: string, collection: DavCollection | string, signal?: AbortSignal): Promise<SyncDiff> {
     const { client, repo, logger } = this.#o;
     const log = logger?.child({ account: this.account, kind: this.kind, collection: url });
-    const before = client.requestCount;
+    // Requests of this sync only (other collections may sync concurrently on the same client).
+    let requests = 0;
     const state = repo.getCollection(url);
     const stored = new Map(repo.listObjects(url).map((o) => [o.href, o]));
     const advertised = typeof collection === "string" ? true : collection.supportsSync;
@@ -139,8 +140,10 @@ export class SyncEngine {
           maxPages: this.#o.maxPages ?? 1000,
           ...(log ? { logger: log } : {}),
         });
+        requests += listing.pages;
       } catch (error) {
         if (!(error instanceof SyncUnsupportedError)) throw error;
+        requests += 1;
         log?.info({ status: error.details?.status }, "sync-collection refused, using ctag/etag fallback");
         this.#noSyncCollection.add(url);
       }
@@ -149,10 +152,12 @@ export class SyncEngine {
       mode = listing.full ? "full" : "incremental";
     } else {
       const ctag = await readCtag(client, url, signal);
+      requests += 1;
       if (ctag !== undefined && state !== undefined && state.ctag === ctag) {
-        return { ...this.#emptyDiff(url, "unchanged", []), requests: client.requestCount - before };
+        return { ...this.#emptyDiff(url, "unchanged", []), requests };
       }
       listing = await listByEtags(client, url, signal);
+      requests += listing.pages;
       if (ctag !== undefined) listing.ctag = ctag;
       mode = "etag-listing";
     }
@@ -165,7 +170,11 @@ export class SyncEngine {
       const have = stored.get(href);
       return have === undefined || m.etag === undefined || have.etag !== m.etag;
     });
-    const { fetched, gone } = await fetchObjects(client, url, this.kind, toFetch, {
+    const {
+      fetched,
+      gone,
+      requests: fetches,
+    } = await fetchObjects(client, url, this.kind, toFetch, {
       batchSize: this.#o.multigetBatchSize ?? 100,
       ...(signal ? { signal } : {}),
     });
@@ -173,7 +182,7 @@ export class SyncEngine {
     if (signal?.aborted) throw new AbortedError(client.http.stage);
 
     const diff = this.#apply(url, collection, state?.displayName, listing, stored, fetched, mode);
-    diff.requests = client.requestCount - before;
+    diff.requests = requests + fetches;
     log?.debug(
       {
         mode,

@@ -22,6 +22,8 @@ export interface FetchResult {
   fetched: FetchedObject[];
   /** Listed members that turned out to be gone (404) by the time we asked. */
   gone: string[];
+  /** Requests sent (multigets and single GETs). */
+  requests: number;
 }
 
 export const COMPONENT: Record<DavKind, { data: QName; multiget: QName }> = {
@@ -45,7 +47,7 @@ export async function fetchObjects(
 ): Promise<FetchResult> {
   const { data, multiget } = COMPONENT[kind];
   const etag = { ns: NS.DAV, name: "getetag" };
-  const result: FetchResult = { fetched: [], gone: [] };
+  const result: FetchResult = { fetched: [], gone: [], requests: 0 };
   const batchSize = Math.max(1, Math.floor(options.batchSize));
   for (let i = 0; i < members.length; i += batchSize) {
     const batch = members.slice(i, i + batchSize);
@@ -56,6 +58,7 @@ export async function fetchObjects(
       batch.map(([, m]) => m.raw),
     );
     const res = await client.report(collectionUrl, body, "1", options.signal);
+    result.requests++;
     if (res.status !== 207)
       throw client.http.statusError(res, "REPORT", `${multiget.name} on ${collectionUrl}`);
     for (const entry of client.parse(res, "REPORT").responses) {
@@ -76,6 +79,7 @@ export async function fetchObjects(
     }
     for (const [key, member] of wanted) {
       const one = await getObject(client, collectionUrl, member.raw, options.signal);
+      result.requests++;
       if (one === undefined) result.gone.push(key);
       else result.fetched.push({ ...one, href: key });
     }
