@@ -7,8 +7,8 @@ export {
   DEFAULT_RETRY_DELAY_MS,
   ReminderScheduler,
 } from "./scheduler.js";
-export { calendarScope, objectScope, reconcileReminders } from "./reconcile.js";
-export type { ReminderScope } from "./reconcile.js";
+export { calendarScope, objectScope, reconcileReminders, refreshReminders } from "./reconcile.js";
+export type { RefreshResult, ReminderScope } from "./reconcile.js";
 export type {
   FireContext,
   FireReminder,
