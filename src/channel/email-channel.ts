@@ -31,6 +31,7 @@ import { SentFolder } from "./sent-folder.js";
 import { CalendarFeed } from "../sync/calendar-feed.js";
 import { ContactsFeed } from "../sync/contacts-feed.js";
 import { reminderMail } from "./reminder-mail.js";
+import { contactsAllowlist, ProfileIndex } from "../profiles/index.js";
 
 interface Running {
   store: StateStore;
@@ -110,15 +111,13 @@ export class EmailChannel extends BaseChannel {
       log.warn(
         "allowed_senders is empty: nobody may talk to the assistant; mail is recorded but not answered",
       );
+    const profileIndex = new ProfileIndex(this.#profiles(store)!);
     const guards = new GuardStage({
       config: c,
       store,
       ownAddresses,
-      ownDomains,
-      secret,
-      ...(this.#profiles(store) ? { profiles: this.#profiles(store)! } : {}),
+      contacts: contactsAllowlist(profileIndex),
     });
-    await guards.refreshContacts();
     const senders = new Map<string, OutboundSender>();
     for (const a of c.accounts) {
       senders.set(
@@ -250,7 +249,7 @@ export class EmailChannel extends BaseChannel {
       store,
       sink: this.#profiles(store)!,
       logger: log,
-      onChange: () => guards.refreshContacts(),
+      index: profileIndex,
     });
     this.#running = {
       store,

@@ -1,5 +1,4 @@
 import type { ResolvedConfig } from "../config/resolved.js";
-import type { ProfileSink } from "../contract/sinks.js";
 import {
   checkAllowlist,
   type GuardConfig,
@@ -16,26 +15,23 @@ const ROBOT_CODES = /^LOOP_/;
 
 /**
  * The guard stage as the channel runs it: config -> GuardConfig, the store's rate counter, and the
- * CardDAV contacts as an extra allowlist source (a preloaded set, refreshed when profiles change).
+ * CardDAV contacts (the in-memory ProfileIndex, kept current by each sync) as an extra allowlist source.
  */
 export class GuardStage {
   readonly #config: GuardConfig;
   readonly #store: StateStore;
-  readonly #profiles: ProfileSink | undefined;
   readonly #allowContacts: boolean;
-  #contacts = new Set<string>();
+  readonly #contacts: ((address: string) => boolean) | undefined;
   readonly #reports = new WeakMap<GuardInput, GuardReport>();
 
   constructor(o: {
     config: ResolvedConfig;
     store: StateStore;
     ownAddresses: string[];
-    ownDomains: string[];
-    secret: Buffer;
-    profiles?: ProfileSink;
+    contacts?: (address: string) => boolean;
   }) {
     this.#store = o.store;
-    this.#profiles = o.profiles;
+    this.#contacts = o.contacts;
     this.#allowContacts = o.config.allowContacts;
     this.#config = {
       loop: { ownAddresses: o.ownAddresses, loopMarkers: o.ownAddresses },
@@ -48,17 +44,8 @@ export class GuardStage {
     };
   }
 
-  /** Reloads the contact addresses the allowlist admits (when allow_contacts is on). */
-  async refreshContacts(): Promise<void> {
-    if (!this.#allowContacts || !this.#profiles) return;
-    const next = new Set<string>();
-    for (const p of await this.#profiles.list())
-      for (const e of p.emails) next.add(e.address.trim().toLowerCase());
-    this.#contacts = next;
-  }
-
-  #contactAdmits = (address: string) =>
-    this.#allowContacts && this.#contacts.has(address.trim().toLowerCase());
+  /** Contacts admit only when allow_contacts is on (the ProfileIndex answers synchronously). */
+  #contactAdmits = (address: string) => this.#allowContacts && (this.#contacts?.(address) ?? false);
 
   /** Does the allowlist admit this address (used for Reply-To and reply-all recipients too)? */
   allows(address: string): boolean {

@@ -8,6 +8,7 @@ import type { GuardInput, GuardRefusal } from "../guards/types.js";
 import type { Disposition, MailboxHandler, RawMessage } from "../imap/types.js";
 import type { Logger } from "../log/index.js";
 import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
+import { toSenderProfile } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
 import { normaliseMessageId, resolveConversation } from "../threading/index.js";
@@ -250,7 +251,7 @@ export class InboundPipeline {
       conversationId,
       conversationVia: via,
       ...(decision ? { guards: decision.verdicts, senderAuth: decision.senderAuth } : {}),
-      ...(profile ? { senderProfile: compactProfile(profile) } : {}),
+      ...(profile ? { senderProfile: toSenderProfile(profile) } : {}),
     });
   }
 
@@ -312,19 +313,4 @@ export class InboundPipeline {
 
 function pos(m: Position): Position {
   return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };
-}
-
-/** What the agent sees of a known sender: enough to address them, nothing more. */
-export function compactProfile(p: UserProfile): Record<string, unknown> {
-  return {
-    id: p.id,
-    displayName: p.displayName,
-    ...(p.givenName ? { givenName: p.givenName } : {}),
-    ...(p.familyName ? { familyName: p.familyName } : {}),
-    ...(p.organization ? { organization: p.organization } : {}),
-    ...(p.title ? { title: p.title } : {}),
-    ...(p.phones.length ? { phones: p.phones } : {}),
-    ...(p.birthday ? { birthday: p.birthday } : {}),
-    ...(p.notes ? { notes: p.notes.slice(0, 500) } : {}),
-  };
 }

@@ -1,8 +1,8 @@
 import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
-import type { ProfileSink, UserProfile } from "../contract/sinks.js";
+import type { ProfileSink } from "../contract/sinks.js";
 import { createDavClient, DavPoller, SyncEngine, type SyncDiff } from "../dav/index.js";
-import { cardToProfile, diffProfiles, parseCard } from "../dav/contacts/vcard/index.js";
 import type { Logger } from "../log/index.js";
+import { applyContactChanges, type ProfileIndex } from "../profiles/index.js";
 import type { StateStore } from "../store/types.js";
 
 export interface ContactsFeedOptions {
@@ -10,8 +10,8 @@ export interface ContactsFeedOptions {
   store: StateStore;
   sink: ProfileSink;
   logger: Logger;
-  /** Called after profiles changed (the allowlist reloads its contacts). */
-  onChange?: () => void | Promise<void>;
+  /** The in-memory contacts index the allowlist and enrichment read; kept current from each diff. */
+  index: ProfileIndex;
 }
 
 /** CardDAV -> user profiles: one DavPoller per monitored account; a card that cannot be parsed is skipped with the reason. */
@@ -25,29 +25,14 @@ export class ContactsFeed {
   }
 
   async #onDiff(_account: AccountConfig, diff: SyncDiff): Promise<void> {
-    const sink = this.#o.sink;
-    const before = (await sink.list()).filter((p) => p.source.addressBookUrl === diff.collectionUrl);
-    const touched = new Set([...diff.added, ...diff.changed].map((o) => o.href).concat(diff.removed));
-    const kept = before.filter((p) => !touched.has(p.source.href));
-    const fresh: UserProfile[] = [];
-    for (const obj of [...diff.added, ...diff.changed]) {
-      try {
-        fresh.push(
-          cardToProfile(parseCard(obj.data), { addressBookUrl: diff.collectionUrl, href: obj.href }),
-        );
-      } catch (error) {
-        this.skipped++;
-        this.#o.logger.warn({ href: obj.href, err: error }, "contact card skipped: cannot parse it");
-      }
-    }
-    const d = diffProfiles(before, [...kept, ...fresh]);
-    if (d.added.length || d.changed.length) await sink.upsert([...d.added, ...d.changed]);
-    if (d.removed.length) await sink.remove(d.removed.map((p) => p.id));
-    await this.#o.onChange?.();
+    const result = await applyContactChanges(this.#o.sink, diff, { logger: this.#o.logger });
+    this.skipped += result.skipped.length;
+    this.#o.index.apply(result.diff);
   }
 
   async start(): Promise<void> {
     const { config, store, logger } = this.#o;
+    await this.#o.index.refresh();
     if (!config.carddavUrl) return;
     for (const account of config.accounts) {
       const client = createDavClient({
