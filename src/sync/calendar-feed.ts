@@ -125,6 +125,8 @@ export class CalendarFeed {
       this.#pollers.push(poller);
     }
     await Promise.all(this.#pollers.map((p) => p.start()));
+    // Objects that did not change still need reminders for the part of the horizon that is new now.
+    await this.recomputeAll().catch((e) => logger.warn({ err: e }, "recompute failed"));
     this.#rollTimer = setInterval(
       () => void this.recomputeAll().catch((e) => logger.warn({ err: e }, "recompute failed")),
       this.#o.recomputeIntervalMs ?? 3_600_000,
