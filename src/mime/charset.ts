@@ -3,8 +3,9 @@
  * about them (GB2312 that is really GBK, "us-ascii" with Latin-1 bytes) or leaves them out. We decode
  * with the WHATWG Encoding Standard (Node's TextDecoder with full ICU), which already widens the usual
  * lies the way browsers do (gb2312 -> GBK, iso-8859-1 -> windows-1252, ks_c_5601-1987 -> windows-949,
- * shift_jis -> windows-31j, iso-2022-jp incl. the NEC rows), add UTF-7 (RFC 2152, not in WHATWG), and
- * fall back to "UTF-8 where valid, windows-1252 for the rest" for unknown or broken declarations.
+ * shift_jis -> windows-31j, iso-2022-jp incl. the NEC rows; byte-decoders.ts fills the gaps of
+ * Node's ICU data), add UTF-7 (RFC 2152, not in WHATWG), read well-formed multi-byte UTF-8 under a
+ * legacy label as UTF-8, and fall back to "UTF-8 where valid, windows-1252 for the rest" for unknown or broken declarations.
  * Every fallback is reported as a problem string so that the caller can surface it.
  */
 import {

@@ -36,7 +36,7 @@ function clean(name: string): string {
   let s = name.normalize("NFC").replace(INVISIBLE, "");
   // Keep only the last path segment: the sender's folders are none of our business.
   s = s.split(/[/\\]/).pop() ?? "";
-  s = s.replace(FORBIDDEN, "_").replace(/\s+/g, " ");
+  s = s.replace(/\s+/g, " ").replace(FORBIDDEN, "_");
   // No "..", no leading dots (hidden files), no trailing dots or spaces (Windows drops them).
   s = s
     .replace(/\.{2,}/g, ".")

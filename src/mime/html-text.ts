@@ -48,10 +48,6 @@ const OPTIONS: HtmlToTextOptions = {
     { selector: "td", format: "block" },
     { selector: "th", format: "block" },
     { selector: "hr", options: { length: 20 } },
-    {
-      selector: "blockquote",
-      options: { leadingLineBreaks: 1, trailingLineBreaks: 1, trimEmptyLines: true },
-    },
   ],
 };
 

@@ -180,7 +180,7 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
     rejectRun(error);
   }
 
-  parser.on("error", (err: Error & { code?: string }) => {
+  const onError = (err: Error & { code?: string }) => {
     const limit = err.code === "EMAXLEN" ? LIMIT_MESSAGES.find(([re]) => re.test(err.message)) : undefined;
     fail(
       limit
@@ -190,7 +190,11 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
           )
         : err,
     );
-  });
+  };
+  parser.on("error", onError);
+  // mailparser drops splitter errors that arrive after the input ended (its waitingEnd ignores
+  // them), which lets a part-count bomb "succeed" half-parsed: we listen to the splitter directly.
+  (parser as unknown as { splitter: NodeJS.EventEmitter }).splitter.on("error", onError);
   source.on("error", (err) => fail(err));
   const onAbort = () =>
     fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
@@ -210,7 +214,9 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
     currentLeaf = { stream: leaf.content, done };
     pending.push(done);
   });
+  // events.once rejects on "error"; failures are reported through `failed`, so mark it handled.
   const ended = once(parser, "end");
+  ended.catch(() => undefined);
 
   const repair = new RootHeaderRepair(options.maxHeaderBytes);
   const write = async (piece: Buffer) => {

@@ -3,8 +3,17 @@
  * the shown text in the named charset (as Python's codecs and the WHATWG tables produce them).
  */
 import { describe, expect, it } from "vitest";
-import { decodeRawHeaderBytes, decodeUtf8WithFallback, decodeWindows1252 } from "../../../src/mime/charset.js";
-import { decodeBytes, decodeEncodedWords, decodeFlowed, normaliseCharsetLabel } from "../../../src/mime/index.js";
+import {
+  decodeRawHeaderBytes,
+  decodeUtf8WithFallback,
+  decodeWindows1252,
+} from "../../../src/mime/charset.js";
+import {
+  decodeBytes,
+  decodeEncodedWords,
+  decodeFlowed,
+  normaliseCharsetLabel,
+} from "../../../src/mime/index.js";
 
 const hex = (h: string) => Buffer.from(h, "hex");
 
@@ -56,7 +65,10 @@ describe("decodeBytes", () => {
   });
 
   it("reads 8-bit bytes under us-ascii as UTF-8 when valid, else windows-1252", () => {
-    expect(decodeBytes(Buffer.from("café", "utf8"), "us-ascii")).toMatchObject({ text: "café", used: "utf-8" });
+    expect(decodeBytes(Buffer.from("café", "utf8"), "us-ascii")).toMatchObject({
+      text: "café",
+      used: "utf-8",
+    });
     expect(decodeBytes(hex("636166e9"), "us-ascii")).toMatchObject({ text: "café" });
     expect(decodeBytes(hex("636166e9"), "us-ascii").problem).toContain("7-bit");
   });
@@ -133,14 +145,20 @@ describe("decodeRawHeaderBytes", () => {
   it("prefers UTF-8, then the body's charset, then windows-1252", () => {
     expect(decodeRawHeaderBytes(Buffer.from("Säying", "utf8")).text).toBe("Säying");
     expect(decodeRawHeaderBytes(hex("c163c5e9"), "big5")).toMatchObject({ text: "繁體", used: "big5" });
-    expect(decodeRawHeaderBytes(hex("466f726d61e7e36f"))).toMatchObject({ text: "Formação", used: "windows-1252" });
+    expect(decodeRawHeaderBytes(hex("466f726d61e7e36f"))).toMatchObject({
+      text: "Formação",
+      used: "windows-1252",
+    });
   });
 });
 
 describe("decodeFlowed (RFC 3676)", () => {
   it("joins soft breaks, removes space-stuffing, keeps quote depth and the signature delimiter", () => {
-    const text = "Hello, this is \r\na flowed line.\r\n From here\r\n> quoted \r\n> part\r\n>> deeper\r\n-- \r\nsig";
-    expect(decodeFlowed(text, false)).toBe("Hello, this is a flowed line.\nFrom here\n> quoted part\n>> deeper\n-- \nsig");
+    const text =
+      "Hello, this is \r\na flowed line.\r\n From here\r\n> quoted \r\n> part\r\n>> deeper\r\n-- \r\nsig";
+    expect(decodeFlowed(text, false)).toBe(
+      "Hello, this is a flowed line.\nFrom here\n> quoted part\n>> deeper\n-- \nsig",
+    );
   });
 
   it("deletes the trailing space with delsp=yes", () => {
