@@ -204,7 +204,7 @@ function analyse(lines: string[], options: StripOptions, depth: number): Strippe
 }
 
 /** Bounds of the text we hand to email-reply-parser: its regexes backtrack on long lines. */
-const FALLBACK_MAX_LINES = 400;
+const FALLBACK_MAX_LINES = 120;
 const FALLBACK_MAX_LINE = 160;
 
 /**
@@ -212,8 +212,8 @@ const FALLBACK_MAX_LINE = 160;
  * fragment whose first line is not a `>` line starts with a quote header it recognised.
  */
 function replyParserFallback(lines: readonly string[]): Boundary | undefined {
-  if (lines.length > FALLBACK_MAX_LINES) return undefined;
-  const bounded = lines.map((l) => (l.length > FALLBACK_MAX_LINE ? "" : l));
+  // Only the head of the text: a header the library can find sits below the new text, not 120 lines down.
+  const bounded = lines.slice(0, FALLBACK_MAX_LINES).map((l) => (l.length > FALLBACK_MAX_LINE ? "" : l));
   let fragments: ReturnType<ReturnType<EmailReplyParser["read"]>["getFragments"]>;
   try {
     fragments = new EmailReplyParser().read(bounded.join("\n")).getFragments();
