@@ -19,7 +19,8 @@ import type SMTPTransport from "nodemailer/lib/smtp-transport";
 export const STACK_USER_NAMES = ["assistant", "hello", "support", "alice", "bob", "mallory"] as const;
 export type StackUserName = (typeof STACK_USER_NAMES)[number];
 export type StackKind = "local" | "external" | "stalwart";
-export type StackService = "dovecot" | "postfix" | "radicale" | "xandikos";
+export const STACK_SERVICES = ["dovecot", "postfix", "radicale", "xandikos"] as const;
+export type StackService = (typeof STACK_SERVICES)[number];
 export type StackAction = "start" | "stop" | "restart" | "status";
 
 export const DEFAULT_STACK_DIR = "/tmp/email-channel-stack";
@@ -221,6 +222,23 @@ export async function stackCtl(
   const { code, stdout, stderr } = await runScript([`${STACK_SCRIPTS_DIR}ctl.sh`, action, service], env);
   if (code === 0 || (action === "status" && code === 3)) return stdout.trim();
   throw new Error(`ctl.sh ${action} ${service} failed (exit ${code}): ${stderr.trim() || stdout.trim()}`);
+}
+
+/**
+ * Starts every service of the local stack that is not running, e.g. in an `afterAll` of a test that
+ * stops daemons, so that a failure half-way does not leave the next test file without Dovecot.
+ * Does nothing for an external stack or without root. Resolves with the services it started.
+ */
+export async function restoreStack(env: StackEnv = loadStackEnv()): Promise<StackService[]> {
+  if (!env.controllable || process.getuid?.() !== 0) return [];
+  const started: StackService[] = [];
+  for (const service of STACK_SERVICES) {
+    if ((await stackCtl("status", service, env)).endsWith("stopped")) {
+      await stackCtl("start", service, env);
+      started.push(service);
+    }
+  }
+  return started;
 }
 
 /**

@@ -6,7 +6,7 @@
 import net from "node:net";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { afterAll, describe, expect, it } from "vitest";
-import { deliverRaw, flushMailQueue, resetUidValidity, stackCtl } from "../../support/stack.js";
+import { deliverRaw, flushMailQueue, resetUidValidity, restoreStack, stackCtl } from "../../support/stack.js";
 import {
   env,
   imapClient,
@@ -40,7 +40,7 @@ async function rawMessage(to: string, subject: string, messageId: string): Promi
 describe.runIf(canControl)("stack control (ctl.sh)", () => {
   afterAll(async () => {
     // Whatever happened above, leave every service running for the next test file.
-    for (const service of ["dovecot", "postfix"] as const) await stackCtl("start", service);
+    await restoreStack();
   });
 
   it("reports status per service", async () => {
@@ -100,6 +100,41 @@ describe.runIf(canControl)("stack control (ctl.sh)", () => {
       transport.close();
     }
     await waitForMessage(bob, messageId);
+  });
+
+  it("refuses submission while Dovecot (its SASL backend) is down, and takes it again seconds after", async () => {
+    const send = async () => {
+      const transport = submissionTransport(alice);
+      try {
+        return await transport.sendMail({
+          from: alice.address,
+          to: bob.address,
+          subject: "auth probe",
+          text: "x",
+          messageId: newMessageId(),
+        });
+      } finally {
+        transport.close();
+      }
+    };
+    await stackCtl("stop", "dovecot");
+    try {
+      // Postfix authenticates through Dovecot: no AUTH, no submission (454 or a dropped session).
+      await expect(send()).rejects.toBeInstanceOf(Error);
+    } finally {
+      await stackCtl("start", "dovecot");
+    }
+    const deadline = Date.now() + 15_000;
+    let info: Awaited<ReturnType<typeof send>> | undefined;
+    while (!info) {
+      try {
+        info = await send();
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+    expect(info.accepted).toEqual([bob.address]);
   });
 
   it("forces a new UIDVALIDITY, keeping the UIDs", async () => {
