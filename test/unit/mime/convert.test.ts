@@ -108,6 +108,31 @@ describe("input forms", () => {
   });
 });
 
+describe("headers for the guards", () => {
+  it("keeps every instance of a header in order, topmost first, decoded", async () => {
+    const p = await convertMessage(await fixture("thread-2-gmail-web-reply.eml"));
+    expect(p.headers.received?.map((r) => r.split(/\s+/).slice(0, 2).join(" "))).toEqual([
+      "from mx.example.test",
+      "from mail-lj1-f171.google.com",
+      "by mail-lj1-f171.google.com",
+    ]);
+    expect(p.headers["authentication-results"]).toHaveLength(1);
+    expect(p.headers["authentication-results"]?.[0]).toMatch(
+      /^mx\.example\.test;\s+dkim=pass header\.d=example\.org/,
+    );
+    expect(p.deliveredTo).toBe("assistant@example.test");
+    expect(p.headers["return-path"]).toEqual(["<bob@example.org>"]);
+  });
+
+  it("exposes the root content type and the report type of a DSN", async () => {
+    const p = await convertMessage(await fixture("dsn-postfix.eml"));
+    expect(p.contentType).toBe("multipart/report");
+    expect(p.contentTypeParams["report-type"]).toBe("delivery-status");
+    expect(p.reportType).toBe("delivery-status");
+    expect(p.headers["auto-submitted"]).toEqual(["auto-replied"]);
+  });
+});
+
 describe("attachments on disk", () => {
   let dir: string;
   beforeEach(async () => {
