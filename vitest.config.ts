@@ -16,7 +16,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", "test/proof/**/*.test.ts"],
           globalSetup: ["test/support/global-stack.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
