@@ -44,3 +44,4 @@ export {
 } from "./errors/index.js";
 export type { ErrorKind, ErrorStage } from "./errors/index.js";
 export type { WatcherHealth } from "./imap/types.js";
+export { AccountTools } from "./channel/agent-tools.js";

@@ -22,6 +22,7 @@ import type { OutboundSender } from "../smtp/types.js";
 import { openSqliteStore } from "../store/index.js";
 import type { StateStore } from "../store/types.js";
 import { joinReplies, runAgent } from "./agent-run.js";
+import { AccountTools } from "./agent-tools.js";
 import { GuardStage } from "./guard-stage.js";
 import { domainOf, threadSecret } from "./identity.js";
 import { InboundPipeline } from "./inbound-pipeline.js";
@@ -80,6 +81,30 @@ export class EmailChannel extends BaseChannel {
   /** The state store in use (after start()). */
   get store(): StateStore | undefined {
     return this.#running?.store;
+  }
+
+  /**
+   * The agent's calendar and contacts tools for one monitored account (default: the first): create,
+   * update and delete events and contacts with conditional writes. Needs start() (the synced state).
+   */
+  tools(account?: string): AccountTools {
+    const r = this.#running;
+    if (!r)
+      throw new EmailChannelError("the channel is not started", {
+        code: "NOT_STARTED",
+        stage: "channel",
+        kind: "internal",
+      });
+    const found = account
+      ? this.config.accounts.find((a) => a.address === account.toLowerCase())
+      : this.config.accounts[0];
+    if (!found)
+      throw new EmailChannelError(`${account} is not a monitored account`, {
+        code: "UNKNOWN_ACCOUNT",
+        stage: "channel",
+        kind: "config",
+      });
+    return new AccountTools(this.config, r.store, found);
   }
 
   /** One health line per watched mailbox. */

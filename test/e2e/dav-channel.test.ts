@@ -1,0 +1,120 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDavClient } from "../../src/dav/index.js";
+import type { EmailChannel, MessageFormat } from "../../src/index.js";
+import { stackChannel } from "../support/channel.js";
+import { purgeMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { loadStackEnv } from "../support/stack.js";
+import {
+  makeAddressBook,
+  makeCalendar,
+  putRaw,
+  removeCollection,
+  uniqueName,
+} from "../integration/dav/helpers.js";
+
+const stack = loadStackEnv();
+const { assistant, alice, bob } = stack.users;
+let channel: EmailChannel | undefined;
+afterEach(async () => {
+  await channel?.stop();
+  channel = undefined;
+});
+
+// The assistant account's own calendar and address book on Radicale (its own credentials).
+const dav = createDavClient({
+  baseUrl: stack.radicaleUrl,
+  username: assistant.address,
+  password: assistant.password,
+});
+const davEnv = {
+  EMAIL_CALDAV_URL: stack.radicaleUrl,
+  EMAIL_CARDDAV_URL: stack.radicaleUrl,
+  EMAIL_DAV_POLL_INTERVAL: "1",
+  EMAIL_TIMEZONE: "Europe/Berlin",
+};
+let bookUrl = "";
+let calendarUrl = "";
+
+beforeAll(async () => {
+  calendarUrl = await makeCalendar(dav, uniqueName("cal"), "Assistant calendar");
+  bookUrl = await makeAddressBook(dav, uniqueName("book"), "Assistant contacts");
+  // Alice as Apple Contacts exports her (vCard 3.0, item1.EMAIL with X-ABLabel).
+  await putRaw(
+    dav,
+    new URL("alice.vcf", bookUrl).toString(),
+    readFileSync(new URL("../fixtures/e2e/alice-apple.vcf", import.meta.url), "utf8"),
+    "text/vcard",
+  );
+});
+
+afterAll(async () => {
+  // Leave no alarms behind: a later run with a fresh state would fire them late (correctly).
+  await removeCollection(dav, calendarUrl);
+  await removeCollection(dav, bookUrl);
+});
+
+describe("CalDAV and CardDAV through the channel (real Radicale)", () => {
+  it("emails a reminder when an alarm goes off, once, also across a restart", async () => {
+    await purgeMailbox(assistant);
+    const stateDir = mkdtempSync(join(tmpdir(), "ec-rem-"));
+    ({ channel } = await stackChannel(async () => undefined, { stateDir, env: davEnv }));
+    const fired: string[] = [];
+    channel.events.on("reminder", (e: { reminder: { title: string } }) => fired.push(e.reminder.title));
+    await channel.start();
+    const title = uniqueName("Dentist");
+    // The agent's write path: an event 10 minutes ahead with an alarm 9 min 50 s before it (10 s from now).
+    const start = new Date(Date.now() + 10 * 60_000);
+    const written = await channel
+      .tools()
+      .createEvent({
+        title,
+        start,
+        end: new Date(start.getTime() + 30 * 60_000),
+        alarmMinutesBefore: 10,
+        location: "Main St 1",
+      });
+    expect(written.uid).toBeTruthy();
+    const inbox = await waitForMail(assistant, (ms) => ms.some((m) => m.subject === `Reminder: ${title}`), {
+      timeoutMs: 90_000,
+    });
+    const mail = inbox.find((m) => m.subject === `Reminder: ${title}`)!;
+    expect(mail.text).toContain("Main St 1");
+    expect(mail.headers.get("auto-submitted")).toBe("auto-generated");
+    expect(fired.filter((t) => t === title)).toEqual([title]);
+    await channel.stop();
+    ({ channel } = await stackChannel(async () => undefined, { stateDir, env: davEnv }));
+    await channel.start();
+    await new Promise((r) => setTimeout(r, 5000));
+    expect(
+      (await waitForMail(assistant, () => true)).filter((m) => m.subject === `Reminder: ${title}`),
+    ).toHaveLength(1);
+  }, 180_000);
+
+  it("attaches the sender's contact profile and admits contacts when allow_contacts is on", async () => {
+    await purgeMailbox(assistant);
+    const seen: MessageFormat[] = [];
+    ({ channel } = await stackChannel(async (m) => void seen.push(m), {
+      env: { ...davEnv, EMAIL_ALLOWED_SENDERS: "nobody@example.org", EMAIL_ALLOW_CONTACTS: "true" },
+    }));
+    const ignored: { code: string }[] = [];
+    channel.events.on("ignored", (e: { code: string }) => ignored.push(e));
+    await channel.start();
+    expect((await channel.store!.profiles.lookupByEmail(alice.address))?.displayName).toBe("Alice Liddell");
+    const fromAlice = (
+      await sendAs(alice, { to: assistant.address, subject: "From a contact", text: "hello" })
+    ).replace(/^<|>$/g, "");
+    await sendAs(bob, { to: assistant.address, subject: "From a stranger", text: "hello" });
+    const end = Date.now() + 30_000;
+    while ((seen.length < 1 || ignored.length < 1) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 200));
+    expect(seen.map((m) => m.messageId)).toEqual([fromAlice]);
+    expect(seen[0]!.metadata.senderProfile).toMatchObject({
+      name: "Alice Liddell",
+      organization: "Wonderland Ltd",
+    });
+    expect(ignored.map((i) => i.code).filter((c) => c.startsWith("ALLOWLIST"))).toEqual(["ALLOWLIST_DENIED"]);
+  }, 120_000);
+});
