@@ -11,7 +11,19 @@ service_running() {
   esac
 }
 
+# Before starting a service: its ports must be free. Taken ports usually mean a second stack with the
+# same STACK_PORT_OFFSET, or a system daemon; the daemon's own "address in use" hides in its log.
+ensure_ports_free() {
+  local port
+  for port in $(service_ports "$1"); do
+    port_open "$port" &&
+      die "$1 cannot start: $STACK_HOST:$port is already in use by another process (another stack with STACK_PORT_OFFSET=$STACK_PORT_OFFSET? a system service?)"
+  done
+  return 0
+}
+
 service_start() {
+  service_running "$1" || ensure_ports_free "$1"
   case "$1" in
   dovecot) start_dovecot ;;
   postfix) start_postfix ;;
