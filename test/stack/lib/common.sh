@@ -84,7 +84,7 @@ die() {
 }
 
 require_root() {
-  [ "$(id -u)" -eq 0 ] || die "$1 needs root (it installs packages and starts daemons that drop privileges); run it with sudo, or point the tests at a running stack with STACK=external"
+  [ "$(id -u)" -eq 0 ] || die "$1 needs root (the stack's daemons start as root and drop privileges); run it with sudo, or point the tests at a running stack with STACK=external"
 }
 
 lower() { printf '%s' "$1" | tr '[:upper:]' '[:lower:]'; }

@@ -2,6 +2,12 @@
 # One entry point per action and service, shared by up.sh, down.sh and ctl.sh.
 
 service_running() {
+  # Without root the pid files (Dovecot's is mode 0600) cannot be read: judge by the ports instead.
+  if [ "$(id -u)" -ne 0 ]; then
+    local port
+    for port in $(service_ports "$1"); do port_open "$port" || return 1; done
+    return 0
+  fi
   case "$1" in
   dovecot) dovecot_running ;;
   postfix) postfix_running ;;
