@@ -57,6 +57,11 @@ export class InboundPipeline {
   readonly #d: InboundPipelineDeps;
   readonly #log: Logger;
   readonly #retryTimers = new Set<NodeJS.Timeout>();
+  #sequence: Promise<void> = Promise.resolve();
+  /** Positions queued or running in this process. */
+  readonly #inflight = new Set<string>();
+  /** Positions waiting for an in-process retry (still in flight). */
+  readonly #retrying = new Set<string>();
 
   constructor(deps: InboundPipelineDeps) {
     this.#d = deps;
@@ -88,12 +93,25 @@ export class InboundPipeline {
     this.#retryTimers.clear();
   }
 
-  async onMessage(m: RawMessage): Promise<Disposition | "pending"> {
+  /**
+   * Converts at once (several messages may convert concurrently) and records in call order: the
+   * watcher calls in UID order, so the ledger, the threads and the agent's queue see messages in
+   * the order they arrived, whatever order their conversions finish in.
+   */
+  onMessage(m: RawMessage): Promise<Disposition | "pending"> {
+    const converting = this.#convert(m);
+    const result = this.#sequence.then(async () => this.#commit(m, await converting));
+    this.#sequence = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  async #convert(m: RawMessage): Promise<{ parsed: ParsedInbound } | { error: unknown }> {
     const d = this.#d;
-    const where = pos(m);
-    let parsed: ParsedInbound;
     try {
-      parsed = await d.convert(m.raw, {
+      const parsed = await d.convert(m.raw, {
         attachmentDir: join(d.config.stateDir, "attachments", accountFolder(m.account)),
         maxAttachmentBytes: d.config.attachments.maxBytes,
         maxAttachments: d.config.attachments.maxCount,
@@ -103,8 +121,21 @@ export class InboundPipeline {
         maxMessageBytes: d.config.watch.maxMessageBytes,
         signal: d.signal,
       });
+      return { parsed };
     } catch (error) {
       m.raw.destroy();
+      return { error };
+    }
+  }
+
+  async #commit(
+    m: RawMessage,
+    converted: { parsed: ParsedInbound } | { error: unknown },
+  ): Promise<Disposition | "pending"> {
+    const d = this.#d;
+    const where = pos(m);
+    if ("error" in converted) {
+      const error = converted.error;
       if (d.signal.aborted) throw error;
       const reason = `cannot parse: ${(error as Error).message}`;
       const messageId = m.envelopeMessageId ?? `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
@@ -113,7 +144,17 @@ export class InboundPipeline {
       d.events.emit("quarantined", { ...where, messageId, reason });
       return { action: "quarantine", reason };
     }
+    const parsed = converted.parsed;
     const existing = d.store.inbound.getByUid(m.account, m.mailbox, m.uidValidity, m.uid);
+    if (existing && existing.status !== "received") {
+      // Settled while this copy was being fetched or converted (a concurrent cycle listed it as
+      // unfinished before its handling ended): never hand it over again.
+      return { action: "none" };
+    }
+    if (existing?.status === "received" && this.#inflight.has(key(where))) {
+      // Already queued or running in this process (a reconnect re-listed it): never twice.
+      return "pending";
+    }
     if (existing?.status === "received" && existing.conversationId) {
       // Resumed after a crash or stop: guards already passed; same messageId = same idempotency key.
       this.#log.info(
@@ -256,10 +297,12 @@ export class InboundPipeline {
   }
 
   #enqueue(message: MessageFormat, where: Position): void {
+    this.#inflight.add(key(where));
     this.#d.queue
       .push(message.conversationId, () => this.#handle(message, where))
-      .catch((error) => {
-        this.#log.error({ err: error, messageId: message.messageId }, "handling crashed");
+      .catch((error) => this.#log.error({ err: error, messageId: message.messageId }, "handling crashed"))
+      .finally(() => {
+        if (!this.#retrying.has(key(where))) this.#inflight.delete(key(where));
       });
   }
 
@@ -310,6 +353,8 @@ export class InboundPipeline {
     this.#d.events.emit("quarantined", { ...record, reason });
   }
 }
+
+const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
 
 function pos(m: Position): Position {
   return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };

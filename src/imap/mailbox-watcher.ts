@@ -282,6 +282,7 @@ export class MailboxWatcher extends EventEmitter {
       maxMessageBytes: this.#o.maxMessageBytes ?? 25 * 1024 * 1024,
       batchSize: 100,
       inlineFetchBytes: 1024 * 1024,
+      window: 8,
       dispose: (c, uid, d) => applyDisposition(c, uid, d, this.#o),
       signal: this.#abort.signal,
     });

@@ -20,6 +20,8 @@ export interface SyncContext {
    * many bytes); bigger ones are streamed one at a time. Default 1 MiB.
    */
   inlineFetchBytes: number;
+  /** Messages handed over concurrently (converted in parallel, recorded in order). Default 8. */
+  window: number;
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
@@ -136,51 +138,79 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       );
       for (const f of fetched) if (f.source) sources.set(f.uid, f.source);
     }
-    for (const meta of metas) {
-      if (ctx.signal.aborted) break;
-      present.add(meta.uid);
-      const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, meta.uid);
-      const base = {
-        account: ctx.account,
-        mailbox: ctx.mailbox,
-        uidValidity,
-        uid: meta.uid,
-        size: meta.size ?? 0,
-        flags: meta.flags ?? new Set<string>(),
-        ...(meta.envelope?.messageId
-          ? { envelopeMessageId: meta.envelope.messageId.replace(/^<|>$/g, "") }
-          : {}),
-        ...(meta.internalDate ? { internalDate: new Date(meta.internalDate) } : {}),
-      };
-      if (record && FINAL.has(record.status)) {
-        skipped++;
-      } else if (base.size > ctx.maxMessageBytes) {
-        await ctx.handler.onOversize(base, ctx.maxMessageBytes);
-        await ctx.dispose(client, meta.uid, {
-          action: "quarantine",
-          reason: "message larger than max_message_bytes",
-        });
-      } else {
+    // Messages fetched whole are handed over with up to `window` in flight (the handler converts
+    // them concurrently and records them in call order); everything is settled in UID order, and the
+    // cursor only passes a UID once it and every UID before it are recorded.
+    const inflight: { uid: number; work: Promise<Disposition | "pending" | "skip"> }[] = [];
+    const settleOldest = async () => {
+      const item = inflight.shift()!;
+      const outcome = await item.work;
+      if (outcome !== "skip") {
+        handedOver++;
+        if (outcome !== "pending") await ctx.dispose(client, item.uid, outcome);
+      }
+      if (plan.kind === "incremental" && item.uid >= plan.fromUid) {
+        ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid: item.uid });
+      }
+    };
+    const drain = async () => {
+      while (inflight.length > 0) await settleOldest();
+    };
+    try {
+      for (const meta of metas) {
+        if (ctx.signal.aborted) break;
+        present.add(meta.uid);
+        const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, meta.uid);
+        const base = {
+          account: ctx.account,
+          mailbox: ctx.mailbox,
+          uidValidity,
+          uid: meta.uid,
+          size: meta.size ?? 0,
+          flags: meta.flags ?? new Set<string>(),
+          ...(meta.envelope?.messageId
+            ? { envelopeMessageId: meta.envelope.messageId.replace(/^<|>$/g, "") }
+            : {}),
+          ...(meta.internalDate ? { internalDate: new Date(meta.internalDate) } : {}),
+        };
+        const resumed = resumeSet.has(meta.uid) || record?.status === "received";
         const inline = sources.get(meta.uid);
-        const raw = inline
-          ? Readable.from([inline])
-          : (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
-        if (!raw) {
-          await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
-        } else {
-          const disposition = await ctx.handler.onMessage({
-            ...base,
-            raw,
-            resumed: resumeSet.has(meta.uid) || record?.status === "received",
+        if (record && FINAL.has(record.status)) {
+          skipped++;
+          inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
+        } else if (inline && base.size <= ctx.maxMessageBytes) {
+          inflight.push({
+            uid: meta.uid,
+            work: ctx.handler.onMessage({ ...base, raw: Readable.from([inline]), resumed }),
           });
-          handedOver++;
-          if (disposition !== "pending") await ctx.dispose(client, meta.uid, disposition);
+        } else {
+          // Needs the connection (a MOVE, or a streamed download): settle what is in flight first.
+          await drain();
+          if (base.size > ctx.maxMessageBytes) {
+            await ctx.handler.onOversize(base, ctx.maxMessageBytes);
+            inflight.push({
+              uid: meta.uid,
+              work: Promise.resolve({
+                action: "quarantine",
+                reason: "message larger than max_message_bytes",
+              }),
+            });
+          } else {
+            const raw = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
+            if (!raw) {
+              await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
+              inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
+            } else {
+              inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...base, raw, resumed }) });
+            }
+          }
         }
+        if (inflight.length >= ctx.window) await settleOldest();
       }
-      // The cursor moves only after the message is durably recorded (or was already).
-      if (plan.kind === "incremental" && meta.uid >= plan.fromUid) {
-        ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid: meta.uid });
-      }
+      await drain();
+    } finally {
+      // On an error or abort, still wait for what was started (never leave a handler running).
+      await Promise.allSettled(inflight.map((i) => i.work));
     }
   }
   for (const uid of unfinished) {
