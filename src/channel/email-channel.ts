@@ -88,13 +88,7 @@ export class EmailChannel extends BaseChannel {
    * update and delete events and contacts with conditional writes. Needs start() (the synced state).
    */
   tools(account?: string): AccountTools {
-    const r = this.#running;
-    if (!r)
-      throw new EmailChannelError("the channel is not started", {
-        code: "NOT_STARTED",
-        stage: "channel",
-        kind: "internal",
-      });
+    const r = this.#requireRunning();
     const found = account
       ? this.config.accounts.find((a) => a.address === account.toLowerCase())
       : this.config.accounts[0];
@@ -105,6 +99,17 @@ export class EmailChannel extends BaseChannel {
         kind: "config",
       });
     return new AccountTools(this.config, r.store, found);
+  }
+
+  #requireRunning(): Running {
+    if (!this.#running) {
+      throw new EmailChannelError("the channel is not started", {
+        code: "NOT_STARTED",
+        stage: "channel",
+        kind: "internal",
+      });
+    }
+    return this.#running;
   }
 
   /** One health line per watched mailbox. */
@@ -356,13 +361,7 @@ export class EmailChannel extends BaseChannel {
    * Message-ID, so handing the same message over again never sends a second reply.
    */
   override async handleMessage(message: MessageFormat): Promise<void> {
-    const r = this.#running;
-    if (!r)
-      throw new EmailChannelError("the channel is not started", {
-        code: "NOT_STARTED",
-        stage: "channel",
-        kind: "internal",
-      });
+    const r = this.#requireRunning();
     await this.registry?.logMessage({
       direction: "in",
       channel: this.name,
@@ -409,13 +408,7 @@ export class EmailChannel extends BaseChannel {
 
   /** Replies into a known conversation, or starts one with `options.to` and `options.subject`. */
   async sendMessage(conversationId: string, content: string, options?: SendOptions): Promise<SentMessage> {
-    const r = this.#running;
-    if (!r)
-      throw new EmailChannelError("the channel is not started", {
-        code: "NOT_STARTED",
-        stage: "channel",
-        kind: "internal",
-      });
+    const r = this.#requireRunning();
     if (options?.kind === "status" && !this.config.reply.sendStatus) {
       return { messageId: "", conversationId, status: "sent", recipients: [] };
     }

@@ -1,6 +1,7 @@
 import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
 import type { Reminder, ReminderSink } from "../contract/sinks.js";
-import { createDavClient, DavPoller, SyncEngine, type SyncDiff } from "../dav/index.js";
+import type { DavPoller, SyncDiff } from "../dav/index.js";
+import { accountPoller } from "./account-poller.js";
 import { computeReminders } from "../dav/calendar/reminders/index.js";
 import type { Logger } from "../log/index.js";
 import { calendarScope, objectScope, ReminderScheduler, reconcileReminders } from "../reminders/index.js";
@@ -102,27 +103,17 @@ export class CalendarFeed {
     if (!config.caldavUrl) return;
     await this.scheduler.start();
     for (const account of config.accounts) {
-      const client = createDavClient({
-        baseUrl: config.caldavUrl,
-        username: account.imap.username,
-        password: account.imap.password.reveal(),
-        logger: logger.child({ stage: "caldav", account: account.address }),
-        stage: "caldav",
-      });
-      const poller = new DavPoller({
-        account: account.address,
-        sources: [
-          {
-            kind: "calendar",
-            client,
-            engine: new SyncEngine({ client, repo: store.dav, account: account.address, kind: "calendar" }),
-          },
-        ],
-        onDiff: (diff) => this.#onDiff(account, diff),
-        intervalMs: config.davPollIntervalMs,
-        logger: logger.child({ stage: "caldav", account: account.address }),
-      });
-      this.#pollers.push(poller);
+      this.#pollers.push(
+        accountPoller({
+          kind: "calendar",
+          baseUrl: config.caldavUrl,
+          account,
+          store,
+          logger,
+          intervalMs: config.davPollIntervalMs,
+          onDiff: (diff) => this.#onDiff(account, diff),
+        }),
+      );
     }
     await Promise.all(this.#pollers.map((p) => p.start()));
     // Objects that did not change still need reminders for the part of the horizon that is new now.

@@ -1,6 +1,7 @@
 import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
 import type { ProfileSink } from "../contract/sinks.js";
-import { createDavClient, DavPoller, SyncEngine, type SyncDiff } from "../dav/index.js";
+import type { DavPoller, SyncDiff } from "../dav/index.js";
+import { accountPoller } from "./account-poller.js";
 import type { Logger } from "../log/index.js";
 import { applyContactChanges, type ProfileIndex } from "../profiles/index.js";
 import type { StateStore } from "../store/types.js";
@@ -35,31 +36,15 @@ export class ContactsFeed {
     await this.#o.index.refresh();
     if (!config.carddavUrl) return;
     for (const account of config.accounts) {
-      const client = createDavClient({
-        baseUrl: config.carddavUrl,
-        username: account.imap.username,
-        password: account.imap.password.reveal(),
-        logger: logger.child({ stage: "carddav", account: account.address }),
-        stage: "carddav",
-      });
       this.#pollers.push(
-        new DavPoller({
-          account: account.address,
-          sources: [
-            {
-              kind: "addressbook",
-              client,
-              engine: new SyncEngine({
-                client,
-                repo: store.dav,
-                account: account.address,
-                kind: "addressbook",
-              }),
-            },
-          ],
-          onDiff: (diff) => this.#onDiff(account, diff),
+        accountPoller({
+          kind: "addressbook",
+          baseUrl: config.carddavUrl,
+          account,
+          store,
+          logger,
           intervalMs: config.davPollIntervalMs,
-          logger: logger.child({ stage: "carddav", account: account.address }),
+          onDiff: (diff) => this.#onDiff(account, diff),
         }),
       );
     }
