@@ -105,6 +105,6 @@ export async function getObject(
 }
 
 /** Leading whitespace (XML indentation before BEGIN:) is never part of an iCalendar or vCard object. */
-function cleanData(text: string): string {
+export function cleanData(text: string): string {
   return text.replace(/^\s+/, "");
 }

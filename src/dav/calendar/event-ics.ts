@@ -42,6 +42,7 @@ export class EventInputError extends Error {}
 
 export const PRODID = "-//email-channel//CalDAV write path//EN";
 const MAX_ALARM_MINUTES = 40_320;
+const UTC_ZONES = /^(?:Etc\/)?(?:UTC|UCT|GMT|Zulu|Universal)$/i;
 
 interface Span {
   start: WallTime;
@@ -216,6 +217,8 @@ function setSpan(vcalendar: ICAL.Component, vevent: ICAL.Component, span: Span, 
   vevent.removeAllProperties("dtstart");
   vevent.removeAllProperties("dtend");
   vevent.removeAllProperties("duration");
+  // UTC needs no VTIMEZONE: RFC 5545 §3.3.5 form #2, "20250318T103000Z".
+  const utc = !span.allDay && UTC_ZONES.test(zone);
   const toTime = (w: WallTime) =>
     ICAL.Time.fromData(
       span.allDay
@@ -229,6 +232,7 @@ function setSpan(vcalendar: ICAL.Component, vevent: ICAL.Component, span: Span, 
             second: w.second,
             isDate: false,
           },
+      utc ? ICAL.Timezone.utcTimezone : undefined,
     );
   for (const [name, wall] of [
     ["dtstart", span.start],
@@ -236,10 +240,10 @@ function setSpan(vcalendar: ICAL.Component, vevent: ICAL.Component, span: Span, 
   ] as const) {
     const prop = new ICAL.Property(name, vevent);
     prop.setValue(toTime(wall));
-    if (!span.allDay) prop.setParameter("tzid", zone);
+    if (!span.allDay && !utc) prop.setParameter("tzid", zone);
     vevent.addProperty(prop);
   }
-  if (span.allDay) return;
+  if (span.allDay || utc) return;
   const present = vcalendar
     .getAllSubcomponents("vtimezone")
     .some((tz) => tz.getFirstPropertyValue("tzid") === zone);

@@ -70,6 +70,9 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
   });
 
   const key = (name: string) => normalizeHref(`${calendarUrl}${name}`, calendarUrl);
+  // Radicale returns calendar-data inside the sync report (one request per change); Xandikos 0.2.8
+  // answers 404 for it there, so a change costs the report plus one multiget.
+  const perChange = server.name === "radicale" ? 1 : 2;
 
   it("does an initial full sync of every object, including one named without .ics", async () => {
     const diff = await engine.sync({
@@ -116,7 +119,7 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
     expect(added.added.map((o) => o.href)).toEqual([key("dentist-followup.ics")]);
     expect(added.changed).toEqual([]);
     expect(added.removed).toEqual([]);
-    expect(sent.length).toBeLessThanOrEqual(2);
+    expect(sent.length).toBe(perChange);
     expect(added.requests).toBe(sent.length);
     expect(store.dav.getCollection(calendarUrl)!.syncToken).not.toBe(before);
 
@@ -130,7 +133,7 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
     expect(changed.changed.map((o) => o.href)).toEqual([key("dentist.ics")]);
     expect(changed.changed[0]!.data).toContain("SUMMARY:Dentist (moved)");
     expect(changed.added).toEqual([]);
-    expect(sent.length).toBeLessThanOrEqual(2);
+    expect(sent.length).toBe(perChange);
 
     // Deleted by another client.
     await deleteRaw(client, `${calendarUrl}standup.ics`);
@@ -138,7 +141,7 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
     const removed = await engine.sync(calendarUrl);
     expect(removed.removed).toEqual([key("standup.ics")]);
     expect(removed.added.length + removed.changed.length).toBe(0);
-    expect(sent.length).toBeLessThanOrEqual(2);
+    expect(sent.length).toBe(1); // a deletion is in the report itself
     expect(store.dav.getObject(calendarUrl, key("standup.ics"))).toBeUndefined();
     expect(store.dav.listObjects(calendarUrl)).toHaveLength(6);
   });

@@ -79,6 +79,17 @@ describe("buildEventIcs", () => {
     expect(instants(data).start).toBe("2025-07-01T08:00:00.000Z");
   });
 
+  it("writes UTC times with Z and no VTIMEZONE", () => {
+    const data = buildEventIcs(
+      { title: "Call", start: "2025-07-01T08:00", end: "2025-07-01T08:30", timeZone: "Etc/UTC" },
+      { uid: "u", now: NOW },
+    );
+    expect(data).toContain("DTSTART:20250701T080000Z");
+    expect(data).toContain("DTEND:20250701T083000Z");
+    expect(data).not.toContain("VTIMEZONE");
+    expect(data).not.toContain("TZID");
+  });
+
   it("writes all-day events as DATE values with an exclusive end", () => {
     const one = buildEventIcs(
       { title: "Holiday", start: "2025-05-01", timeZone: "Europe/Berlin", allDay: true },

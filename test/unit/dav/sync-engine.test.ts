@@ -101,6 +101,45 @@ describe("SyncEngine with sync-collection", () => {
     expect(third.added.length + third.changed.length + third.removed.length).toBe(0);
   });
 
+  it("takes the data of a change from the sync report itself when the server sends it: one request", async () => {
+    server = await startFakeServer((req) =>
+      kindOf(req) === "sync-collection" && sentToken(req).endsWith("/102")
+        ? multistatus("protocol/sync-change-with-data.xml")
+        : sabreLike({})(req),
+    );
+    const { engine, url } = setup(server);
+    await engine.sync(url);
+    const initialBodies = server.requests.filter((r) => kindOf(r) === "sync-collection").map((r) => r.body);
+    // Full listings ask for etags only (data comes by batched multiget).
+    expect(initialBodies.every((b) => !b.includes("calendar-data"))).toBe(true);
+    server.requests.length = 0;
+    const diff = await engine.sync(url);
+    expect(diff.requests).toBe(1);
+    expect(server.requests.map(kindOf)).toEqual(["sync-collection"]);
+    expect(server.requests[0]!.body).toContain("<c:calendar-data/>");
+    expect(diff.changed.map((o) => o.href)).toEqual([KEY.dentist]);
+    expect(diff.changed[0]!.data).toContain("SUMMARY:Dentist (moved)");
+    expect(diff.changed[0]!.etag).toBe('"c2"');
+    expect(diff.removed).toEqual([KEY.standup]);
+  });
+
+  it("with dataInSyncReport off, incremental requests ask for etags only", async () => {
+    server = await startFakeServer(sabreLike({}));
+    store = openSqliteStore({ path: ":memory:" });
+    const engine = new SyncEngine({
+      client: createDavClient({ baseUrl: server.url }),
+      repo: store.dav,
+      account: "alice@example.org",
+      kind: "calendar",
+      dataInSyncReport: false,
+    });
+    await engine.sync(server.url + WORK);
+    await engine.sync(server.url + WORK);
+    const bodies = server.requests.filter((r) => kindOf(r) === "sync-collection").map((r) => r.body);
+    expect(bodies).toHaveLength(3);
+    expect(bodies.some((b) => b.includes("calendar-data"))).toBe(false);
+  });
+
   it("resets to a full sync when the server refuses the stored token (403 valid-sync-token)", async () => {
     const state: { refuseToken?: string } = {};
     server = await startFakeServer(sabreLike(state));
