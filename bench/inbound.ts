@@ -9,11 +9,10 @@
  *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--attachment-mb 50]
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ImapFlow } from "imapflow";
 import { simpleParser } from "mailparser";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { createLogger, EmailChannel, loadConfig, type MessageFormat } from "../src/index.js";

@@ -80,7 +80,7 @@ export class InboundPipeline {
       },
       onVanished: async (account, mailbox, uidValidity, uid) => {
         const record = this.#d.store.inbound.getByUid(account, mailbox, uidValidity, uid);
-        if (!record || record.status !== "received") return;
+        if (record?.status !== "received") return;
         const reason = "the message left the mailbox before its handling finished";
         this.#d.store.inbound.put({ ...record, status: "quarantined", reason });
         this.#log.warn({ uid, mailbox, messageId: record.messageId }, reason);
@@ -311,7 +311,7 @@ export class InboundPipeline {
     if (d.signal.aborted) return; // left as "received": resumed at the next start
     const attempts = d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid);
     const record = d.store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid);
-    if (!record || record.status !== "received") return;
+    if (record?.status !== "received") return;
     if (attempts > d.config.watch.maxAttempts) {
       this.#quarantine(
         record,

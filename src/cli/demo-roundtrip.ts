@@ -54,7 +54,7 @@ export async function demoRoundTrip(
           (await client.search({ header: { "in-reply-to": info.messageId } }, { uid: true })) || [];
         if (uids.length > 0) {
           const msg = await client.fetchOne(String(uids[uids.length - 1]), { source: true }, { uid: true });
-          if (msg && msg.source) {
+          if (msg?.source) {
             const reply = await simpleParser(msg.source);
             log(`demo: reply arrived in alice's INBOX: "${reply.subject}" from ${reply.from?.text}`);
             log(
