@@ -18,8 +18,10 @@ export interface ImapConnectOptions {
   auth: AccountConfig["imap"];
   logger?: Logger;
   /**
-   * Inactivity timeout for the socket, ms. Default 60000: together with the IDLE restart every
-   * `maxIdleTimeMs` this is what notices a half-open connection within a minute.
+   * Inactivity timeout for the socket, ms. Default 30000. On a half-open link the last thing the
+   * client writes is the DONE of the next IDLE restart (at most `maxIdleTimeMs` later); the timeout
+   * counts from that write, so the link is found dead within maxIdleTimeMs + socketTimeoutMs
+   * (25 + 30 = 55 s, under a minute). A server silent for longer inside one command is dropped too.
    */
   socketTimeoutMs?: number;
   /** Restart IDLE this often, ms (keeps NAT/firewall state alive and proves the link). Default 25000. */
@@ -59,7 +61,7 @@ export function createImapClient(options: ImapConnectOptions): ImapFlow {
       ...(/^[\d.]+$|:/.test(endpoint.host) ? {} : { servername: endpoint.host }),
     },
     logger: imapflowLogger(options.logger),
-    socketTimeout: options.socketTimeoutMs ?? 60_000,
+    socketTimeout: options.socketTimeoutMs ?? 30_000,
     maxIdleTime: options.maxIdleTimeMs ?? 25_000,
     connectionTimeout: options.connectionTimeoutMs ?? 15_000,
     greetingTimeout: 15_000,

@@ -38,7 +38,7 @@ export interface MailboxWatcherOptions {
   /** Backoff between reconnects, ms. Defaults 1000 .. 60000 with jitter. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
-  /** Socket inactivity timeout, ms. Default 60000. */
+  /** Socket inactivity timeout, ms. Default 30000 (see ImapConnectOptions.socketTimeoutMs: half-open within a minute). */
   socketTimeoutMs?: number;
   /** Settled messages are flagged/moved in batches this long after the first settle, ms. Default 1000. */
   settleDelayMs?: number;
@@ -159,7 +159,7 @@ export class MailboxWatcher extends EventEmitter {
         auth: this.#o.account.imap,
         logger: this.#log,
         disableIdle: this.#o.idle === false,
-        socketTimeoutMs: this.#o.socketTimeoutMs ?? 60_000,
+        socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
       });
       // Listeners first: no connection error may surface as an unhandled 'error' event.
       client.on("error", (error: unknown) => this.#log.warn({ err: error }, "IMAP connection error"));
