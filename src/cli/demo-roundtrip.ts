@@ -54,8 +54,9 @@ export async function demoRoundTrip(
           (await client.search({ header: { "in-reply-to": info.messageId } }, { uid: true })) || [];
         if (uids.length > 0) {
           const msg = await client.fetchOne(String(uids[uids.length - 1]), { source: true }, { uid: true });
-          if (msg?.source) {
-            const reply = await simpleParser(msg.source);
+          const source = msg ? msg.source : undefined;
+          if (source) {
+            const reply = await simpleParser(source);
             log(`demo: reply arrived in alice's INBOX: "${reply.subject}" from ${reply.from?.text}`);
             log(
               `    In-Reply-To: ${reply.inReplyTo}  Auto-Submitted: ${reply.headers.get("auto-submitted")}`,
