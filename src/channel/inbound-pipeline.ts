@@ -323,6 +323,18 @@ export class InboundPipeline {
       await d.deliver(message);
       d.store.inbound.put({ ...record, attempts, status: "handled", reason: undefined });
       d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
+      const meta = message.metadata as { from?: { address?: string }; subject?: string };
+      this.#log.info(
+        {
+          account: where.account,
+          uid: where.uid,
+          from: meta.from?.address,
+          subject: meta.subject,
+          conversationId: message.conversationId,
+          attempts,
+        },
+        "handled",
+      );
       d.events.emit("handled", {
         ...where,
         messageId: message.messageId,

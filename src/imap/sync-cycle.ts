@@ -220,6 +220,10 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
     const lastUid = Math.max(plan.cursorAfter, ...candidates, 0);
     ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid });
+    log.info(
+      { handedOver, skipped, lastUid },
+      plan.kind === "initial" ? "initial backlog done" : "rescan done",
+    );
   }
   return { uidValidity, handedOver, skipped };
 }
