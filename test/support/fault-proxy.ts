@@ -47,7 +47,10 @@ class Pipe {
   ) {}
   push(chunk: Buffer): void {
     const ms = this.delay();
-    if (ms <= 0 && this.#queue.length === 0) return this.write(chunk);
+    if (ms <= 0 && this.#queue.length === 0) {
+      this.write(chunk);
+      return;
+    }
     this.#queue.push({ at: Date.now() + ms, chunk });
     this.#arm();
   }
@@ -93,6 +96,8 @@ export class TcpFaultProxy {
   static async start(o: TcpFaultProxyOptions): Promise<TcpFaultProxy> {
     const proxy = new TcpFaultProxy(o);
     await proxy.#listen();
+    // Starting in "refuse": the port is chosen, then closed until the mode changes.
+    if (proxy.#mode === "refuse") await proxy.#unlisten();
     return proxy;
   }
 
@@ -154,7 +159,10 @@ export class TcpFaultProxy {
     this.#links.add(link);
     client.on("error", () => this.#destroy(link));
     client.on("close", () => this.#destroy(link));
-    if (this.#mode === "drop") return this.#reset(link);
+    if (this.#mode === "drop") {
+      this.#reset(link);
+      return;
+    }
     if (link.dead) {
       client.on("data", () => undefined); // swallow: the peer never hears back
       return;
