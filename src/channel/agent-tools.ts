@@ -1,6 +1,7 @@
 import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
 import { InputError } from "../errors/index.js";
-import { createDavClient, type DavClient } from "../dav/index.js";
+import type { DavClient } from "../dav/index.js";
+import { accountDavClient } from "../sync/dav-connection.js";
 import { createEvent, deleteEvent, updateEvent, type WrittenEvent } from "../dav/calendar/events.js";
 import type { EventInput, EventPatch } from "../dav/calendar/event-ics.js";
 import {
@@ -31,12 +32,7 @@ export class AccountTools {
   #client(url: string | undefined, what: "caldav" | "carddav"): DavClient {
     if (!url)
       throw new InputError(`no ${what}_url is configured`, { code: "DAV_NOT_CONFIGURED", stage: what });
-    return createDavClient({
-      baseUrl: url,
-      username: this.#account.imap.username,
-      password: this.#account.imap.password.reveal(),
-      stage: what,
-    });
+    return accountDavClient({ url, account: this.#account, tls: this.#config.tls, stage: what });
   }
 
   #collection(kind: "calendar" | "addressbook", url?: string): string {

@@ -1,5 +1,6 @@
 import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
-import { createDavClient, discoverAccount } from "../dav/index.js";
+import { discoverAccount } from "../dav/index.js";
+import { accountDavClient } from "../sync/dav-connection.js";
 import { classifyImapError, createImapClient } from "../imap/connect.js";
 import { SmtpSender } from "../smtp/index.js";
 import { explainFailure } from "./explain.js";
@@ -85,16 +86,12 @@ async function checkDav(
   kind: "calendar" | "addressbook",
   url: string,
   account: AccountConfig,
+  config: ResolvedConfig,
 ): Promise<CheckLine> {
   const service = kind === "calendar" ? "caldav" : "carddav";
   const base = { service: service as CheckLine["service"], account: account.address };
   try {
-    const client = createDavClient({
-      baseUrl: url,
-      username: account.imap.username,
-      password: account.imap.password.reveal(),
-      timeoutMs: 10_000,
-    });
+    const client = accountDavClient({ url, account, tls: config.tls, stage: service, timeoutMs: 10_000 });
     const found = await discoverAccount(client, kind);
     return {
       ...base,
@@ -111,8 +108,8 @@ export async function runChecks(config: ResolvedConfig): Promise<CheckLine[]> {
   const jobs: Promise<CheckLine>[] = [];
   for (const account of config.accounts) {
     jobs.push(checkImap(config, account), checkSmtp(config, account));
-    if (config.caldavUrl) jobs.push(checkDav("calendar", config.caldavUrl, account));
-    if (config.carddavUrl) jobs.push(checkDav("addressbook", config.carddavUrl, account));
+    if (config.caldavUrl) jobs.push(checkDav("calendar", config.caldavUrl, account, config));
+    if (config.carddavUrl) jobs.push(checkDav("addressbook", config.carddavUrl, account, config));
   }
   return Promise.all(jobs);
 }

@@ -1,5 +1,6 @@
-import type { AccountConfig } from "../config/resolved.js";
-import { createDavClient, DavPoller, SyncEngine, type SyncDiff } from "../dav/index.js";
+import type { AccountConfig, TlsSettings } from "../config/resolved.js";
+import { DavPoller, SyncEngine, type SyncDiff } from "../dav/index.js";
+import { accountDavClient } from "./dav-connection.js";
 import type { DavKind } from "../dav/discovery.js";
 import type { Logger } from "../log/index.js";
 import type { StateStore } from "../store/types.js";
@@ -15,17 +16,12 @@ export function accountPoller(o: {
   store: StateStore;
   logger: Logger;
   intervalMs: number;
+  tls: TlsSettings;
   onDiff: (diff: SyncDiff) => void | Promise<void>;
 }): DavPoller {
   const stage = o.kind === "calendar" ? "caldav" : "carddav";
   const logger = o.logger.child({ stage, account: o.account.address });
-  const client = createDavClient({
-    baseUrl: o.baseUrl,
-    username: o.account.imap.username,
-    password: o.account.imap.password.reveal(),
-    logger,
-    stage,
-  });
+  const client = accountDavClient({ url: o.baseUrl, account: o.account, tls: o.tls, stage, logger });
   return new DavPoller({
     account: o.account.address,
     sources: [

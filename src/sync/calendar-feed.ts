@@ -111,6 +111,7 @@ export class CalendarFeed {
           store,
           logger,
           intervalMs: config.davPollIntervalMs,
+          tls: config.tls,
           onDiff: (diff) => this.#onDiff(account, diff),
         }),
       );

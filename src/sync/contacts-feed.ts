@@ -3,7 +3,7 @@ import type { ProfileSink } from "../contract/sinks.js";
 import type { DavPoller, SyncDiff } from "../dav/index.js";
 import { accountPoller } from "./account-poller.js";
 import type { Logger } from "../log/index.js";
-import { applyContactChanges, type ProfileIndex } from "../profiles/index.js";
+import { applyContactChanges, type ProfileIndex, reconcileAddressBook } from "../profiles/index.js";
 import type { StateStore } from "../store/types.js";
 
 export interface ContactsFeedOptions {
@@ -33,8 +33,15 @@ export class ContactsFeed {
 
   async start(): Promise<void> {
     const { config, store, logger } = this.#o;
+    if (!config.carddavUrl) {
+      await this.#o.index.refresh();
+      return;
+    }
+    // A diff synced but not applied before a restart would be lost: rebuild from the stored cards.
+    for (const col of store.dav.listCollections().filter((c) => c.kind === "addressbook")) {
+      await reconcileAddressBook(this.#o.sink, col.url, store.dav.listObjects(col.url), { logger });
+    }
     await this.#o.index.refresh();
-    if (!config.carddavUrl) return;
     for (const account of config.accounts) {
       this.#pollers.push(
         accountPoller({
@@ -44,6 +51,7 @@ export class ContactsFeed {
           store,
           logger,
           intervalMs: config.davPollIntervalMs,
+          tls: config.tls,
           onDiff: (diff) => this.#onDiff(account, diff),
         }),
       );
