@@ -300,7 +300,8 @@ export class EmailChannel extends BaseChannel {
     const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed.length === results.length && failed.length > 0) {
-      await this.stop();
+      // Not stop(): it waits for this very start() to settle, which would never happen.
+      await this.#stop({ fromStart: true });
       throw failed[0]!.reason instanceof EmailChannelError
         ? failed[0]!.reason
         : new EmailChannelError(String(failed[0]!.reason), {
@@ -331,8 +332,8 @@ export class EmailChannel extends BaseChannel {
     return this.#stopping;
   }
 
-  async #stop(): Promise<void> {
-    await this.#starting?.catch(() => undefined);
+  async #stop(o: { fromStart?: boolean } = {}): Promise<void> {
+    if (!o.fromStart) await this.#starting?.catch(() => undefined);
     const r = this.#running;
     if (!r) return;
     this.#running = undefined;
