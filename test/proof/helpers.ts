@@ -130,3 +130,16 @@ export class InboxIndex {
     this.#clients.clear();
   }
 }
+
+/**
+ * A fixture with a new Message-ID (so the same file can be delivered many times, and never meets a
+ * ledger entry of an earlier run). Only that header's value changes; the bytes stay the client's.
+ */
+export function withMessageId(raw: Buffer, messageId: string): Buffer {
+  const text = raw.toString("latin1");
+  const end = text.search(/\r?\n\r?\n/);
+  const head = text.slice(0, end);
+  const header = /^Message-ID:\s*<[^>\r\n]*>/im; // may be folded (Exchange)
+  if (!header.test(head)) throw new Error("fixture has no Message-ID header");
+  return Buffer.from(head.replace(header, `Message-ID: <${messageId}>`) + text.slice(end), "latin1");
+}
