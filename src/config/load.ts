@@ -96,7 +96,7 @@ function overlayEnv(
   return origin;
 }
 
-function zodIssues(error: z.ZodError, origin: Map<string, string>): Issue[] {
+function zodIssues(error: z.ZodError, origin: Map<string, string>, raw: Plain): Issue[] {
   return error.issues.map((issue) => {
     const keyPath = issue.path.map(String);
     // Point at the key the user wrote: for an unknown key zod reports the parent plus `keys`.
@@ -104,7 +104,17 @@ function zodIssues(error: z.ZodError, origin: Map<string, string>): Issue[] {
     const full = [PREFIX, ...keyPath].join(".");
     const env = origin.get(keyPath.join(".")) ?? origin.get(keyPath.slice(0, 1).join("."));
     const path = unknown ? unknown.map((k) => `${full}.${k}`).join(", ") : env ? `${full} (${env})` : full;
-    const message = unknown ? "unknown key" : issue.message;
+    const present = keyPath.reduce<unknown>(
+      (node, k) => (node && typeof node === "object" ? (node as Plain)[k] : undefined),
+      raw,
+    );
+    const missing = issue.code === "invalid_type" && present === undefined;
+    const envName = [...ENV_KEYS].find(([, k]) => k.path.join(".") === keyPath.join("."))?.[0];
+    const message = unknown
+      ? "unknown key"
+      : missing
+        ? `required: set ${keyPath.join(".")} under channels.email${envName ? ` or ${envName}` : ""}`
+        : issue.message;
     return { path, message };
   });
 }
@@ -155,7 +165,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const origin = overlayEnv(merged, env, issues);
   const secrets = secretsOf(merged, env);
   const parsed = fileSchema.safeParse(merged);
-  if (!parsed.success) issues.push(...zodIssues(parsed.error, origin));
+  if (!parsed.success) issues.push(...zodIssues(parsed.error, origin, merged));
   if (issues.length > 0 || !parsed.success) {
     const clean = issues.map((i) => ({ path: i.path, message: scrub(i.message, secrets) }));
     throw new ConfigError(scrub(formatIssues(clean), secrets), clean);
