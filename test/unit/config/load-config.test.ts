@@ -193,7 +193,7 @@ describe("loadConfig: invalid configurations name the key and never the secret",
     {
       name: "missing imap_server",
       options: { env: { ...baseEnv, EMAIL_IMAP_SERVER: undefined } },
-      key: /channels\.email\.imap_server/,
+      key: /channels\.email\.imap_server: required: set imap_server under channels\.email or EMAIL_IMAP_SERVER/,
     },
     {
       name: "imap_server not host:port",
