@@ -14,7 +14,10 @@ const parseEnv = (text: string) =>
 
 describe("the shipped examples stay true", () => {
   it("config.example.yaml loads", async () => {
-    const cfg = await loadConfig({ file: new URL("config.example.yaml", root).pathname, env: { IMAP_PASSWORD: "x-secret-1" } });
+    const cfg = await loadConfig({
+      file: new URL("config.example.yaml", root).pathname,
+      env: { IMAP_PASSWORD: "x-secret-1" },
+    });
     expect(cfg.accounts[0]!.address).toBe("hello@cassey.ai");
     expect(cfg.timezone).toBe("Europe/Berlin");
   });
