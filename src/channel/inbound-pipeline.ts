@@ -12,6 +12,7 @@ import { toSenderProfile } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
 import { normaliseMessageId, resolveConversation } from "../threading/index.js";
+import { conversationParticipants } from "./inbound-mapping.js";
 import { toMessageFormat } from "./message-format.js";
 
 /** What the guard stage answers for one message. */
@@ -244,13 +245,11 @@ export class InboundPipeline {
       return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
     }
     d.recordAccepted(guardInput);
-    const sender = parsed.from?.address.toLowerCase();
-    const participants = [
-      ...new Set([
-        ...(d.store.conversations.get(thread.conversationId)?.participants ?? []),
-        ...(sender ? [sender] : []),
-      ]),
-    ];
+    const participants = conversationParticipants(
+      d.store.conversations.get(thread.conversationId)?.participants ?? [],
+      parsed,
+      d.ownAddresses,
+    );
     d.store.transaction(() => {
       d.store.threads.put({
         messageId: normaliseMessageId(parsed.messageId),
