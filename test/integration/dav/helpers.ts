@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import ICAL from "ical.js";
 import { type DavClient, createDavClient } from "../../../src/dav/client.js";
 import { discoverAccount } from "../../../src/dav/discovery.js";
 import type { DavFetch } from "../../../src/dav/http.js";
@@ -125,4 +126,30 @@ export async function putRaw(
 export async function deleteRaw(client: DavClient, url: string): Promise<void> {
   const res = await client.http.send({ method: "DELETE", url });
   if (res.status < 200 || res.status > 299) throw new Error(`DELETE ${url}: ${res.status} ${res.body}`);
+}
+
+/**
+ * An exported calendar as a CalDAV client imports it: one resource per UID (RFC 4791 §4.1: a calendar
+ * object resource holds one UID and one component type), each with the export's VCALENDAR properties
+ * and all its VTIMEZONEs. Serialised by ical.js (CRLF, folded). Radicale refuses a multi-UID object
+ * with 400 ("Multiple VEVENT components with different UIDs"); Xandikos 0.2.8 stores it as it is.
+ */
+export function splitByUid(data: string): { uid: string; data: string }[] {
+  const root = new ICAL.Component(ICAL.parse(data));
+  const timezones = root.getAllSubcomponents("vtimezone");
+  const groups = new Map<string, ICAL.Component[]>();
+  for (const component of root.getAllSubcomponents()) {
+    if (component.name === "vtimezone") continue;
+    const uid = String(component.getFirstPropertyValue("uid"));
+    groups.set(uid, [...(groups.get(uid) ?? []), component]);
+  }
+  return [...groups].map(([uid, components]) => {
+    const jcal = structuredClone([
+      "vcalendar",
+      root.toJSON()[1],
+      [...timezones, ...components].map((c) => c.toJSON()),
+    ]);
+    const resource = new ICAL.Component(jcal);
+    return { uid, data: resource.toString() };
+  });
 }
