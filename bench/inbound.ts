@@ -9,7 +9,7 @@
  *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--attachment-mb 50]
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -54,41 +54,52 @@ async function channelWith(agent: (m: MessageFormat) => Promise<void>, env: Reco
 async function latency(n: number) {
   await purgeMailbox(assistant);
   const sentAt = new Map<string, number>();
+  const sendTimes: number[] = [];
   const agentLat: number[] = [];
   const idleLat: number[] = [];
+  let agentSeen = 0;
   const channel = await channelWith(async (m) => {
     const t = sentAt.get(m.messageId);
     if (t !== undefined) agentLat.push(performance.now() - t);
+    agentSeen++;
   });
   await channel.start();
   // The baseline: a bare imapflow client IDLEing on the same INBOX.
   // Same IDLE timing as the channel's watcher (IDLE 50 ms after the last command).
   const bare = await openMailbox(assistant, stack, { autoIdleDelay: 50 });
   await bare.mailboxOpen("INBOX");
-  let pending: number | undefined;
-  bare.on("exists", () => {
-    if (pending !== undefined) idleLat.push(performance.now() - pending);
-    pending = undefined;
+  // EXISTS carries the message count: message i is the one that makes it base + i + 1. Matching by
+  // count (not "the next EXISTS after a send") keeps a late notification from being credited to
+  // the next message with a tiny latency.
+  let base = Number.NaN;
+  let bareCount = 0;
+  bare.on("exists", (e: { count: number }) => {
+    bareCount = e.count;
+    const t = sendTimes[e.count - base - 1];
+    if (t !== undefined && idleLat[e.count - base - 1] === undefined)
+      idleLat[e.count - base - 1] = performance.now() - t;
   });
   // One warm-up message (module loading, JIT), not counted.
   await sendAs(alice, { to: assistant.address, subject: "warm-up", text: "warm-up" });
-  while (channel.store!.inbound.countByStatus().handled !== 1) await sleep(5);
-  idleLat.length = 0;
+  while (channel.store!.inbound.countByStatus().handled !== 1 || bareCount === 0) await sleep(5);
+  base = bareCount;
+  agentSeen = 0;
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    pending = t0;
+    sendTimes[i] = t0;
     const id = (
       await sendAs(alice, { to: assistant.address, subject: `latency ${i}`, text: `ping ${i}` })
     ).replace(/^<|>$/g, "");
-    // sendAs resolves when Postfix accepted the message: that is t0 for both measures.
+    // t0 (before the SMTP session) is the start for both measures; sendAs resolves once Postfix accepted.
     sentAt.set(id, t0);
+    // Each message is measured on its own: the next one is sent once both sides have seen this one.
     const end = Date.now() + 15_000;
-    while (agentLat.length <= i && Date.now() < end) await sleep(2);
+    while ((agentSeen <= i || idleLat[i] === undefined) && Date.now() < end) await sleep(2);
     await sleep(20);
   }
   await bare.logout();
   await channel.stop();
-  return { agentLat, idleLat };
+  return { agentLat, idleLat: idleLat.filter((x) => x !== undefined) };
 }
 
 async function fillBacklog(m: number) {
