@@ -1,48 +1,18 @@
 import { EventEmitter } from "node:events";
 import type { ImapFlow } from "imapflow";
-import type { AccountConfig, ServerEndpoint, TlsSettings } from "../config/resolved.js";
 import { AuthError, type EmailChannelError, TlsError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { pause, withTimeout } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
-import type { StateStore } from "../store/types.js";
 import { classifyImapError, createImapClient } from "./connect.js";
 import { applyDisposition, applyDispositions } from "./dispose.js";
+import { IdleListener } from "./idle-listener.js";
 import { runSyncCycle } from "./sync-cycle.js";
-import type { Disposition, MailboxHandler, WatcherHealth } from "./types.js";
+import type { Disposition, WatcherHealth } from "./types.js";
+import type { MailboxWatcherOptions } from "./watcher-options.js";
 
-export interface MailboxWatcherOptions {
-  account: AccountConfig;
-  mailbox: string;
-  endpoint: ServerEndpoint;
-  tls: TlsSettings;
-  store: StateStore;
-  handler: MailboxHandler;
-  logger: Logger;
-  /** Use IDLE when the server offers it. Default true. */
-  idle?: boolean;
-  /** Poll interval without IDLE, ms. Default 30000. */
-  pollIntervalMs?: number;
-  /** Full sweep interval while IDLEing, ms (catches what a dead IDLE missed). Default 60000. */
-  sweepIntervalMs?: number;
-  /** A sync cycle taking longer than this is a dead link: the connection is dropped. Default 45000 ms. */
-  cycleTimeoutMs?: number;
-  initialSync?: "unseen" | "new" | "all";
-  /** Default 25 MiB. */
-  maxMessageBytes?: number;
-  processedMailbox?: string;
-  quarantineMailbox?: string;
-  /** After this many authentication (or certificate) failures in a row the account stops. Default 3. */
-  maxAuthFailures?: number;
-  /** Backoff between reconnects, ms. Defaults 1000 .. 60000 with jitter. */
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
-  /** Socket inactivity timeout, ms. Default 30000 (see ImapConnectOptions.socketTimeoutMs: half-open within a minute). */
-  socketTimeoutMs?: number;
-  /** Settled messages are flagged/moved in batches this long after the first settle, ms. Default 1000. */
-  settleDelayMs?: number;
-}
+export type { MailboxWatcherOptions } from "./watcher-options.js";
 
 /**
  * Watches one mailbox of one account: IDLE push with a periodic sweep (or polling), reconnects with
@@ -165,6 +135,7 @@ export class MailboxWatcher extends EventEmitter {
       client.on("error", (error: unknown) => this.#log.warn({ err: error }, "IMAP connection error"));
       const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
       this.#client = client;
+      let listener: IdleListener | undefined;
       try {
         await client.connect();
         await client.mailboxOpen(this.#o.mailbox);
@@ -173,6 +144,7 @@ export class MailboxWatcher extends EventEmitter {
         if (this.#o.idle !== false && !canIdle) this.#log.warn("server lacks IDLE: polling instead");
         client.on("exists", () => this.kick());
         this.#dirty = true;
+        if (canIdle && this.#o.listener !== false) listener = this.#listen();
         await this.#session(client, closed, canIdle);
         attempt = 0;
       } catch (error) {
@@ -194,6 +166,7 @@ export class MailboxWatcher extends EventEmitter {
         this.#client = undefined;
         client.removeAllListeners("exists");
         client.close();
+        await listener?.stop();
       }
       if (signal.aborted) break;
       this.#health.reconnects++;
@@ -204,6 +177,21 @@ export class MailboxWatcher extends EventEmitter {
       this.#log.info({ delayMs: delay }, "reconnecting after backoff");
       await pause(delay, signal);
     }
+  }
+
+  /** Starts the IDLE-only second connection of this session (see IdleListener). */
+  #listen(): IdleListener {
+    const listener = new IdleListener({
+      endpoint: this.#o.endpoint,
+      tls: this.#o.tls,
+      auth: this.#o.account.imap,
+      mailbox: this.#o.mailbox,
+      logger: this.#log,
+      onChange: () => this.kick(),
+      socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
+    });
+    listener.start();
+    return listener;
   }
 
   #fail(error: EmailChannelError): void {
