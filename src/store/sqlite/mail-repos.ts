@@ -63,7 +63,8 @@ export function inboundLedger(db: Database.Database): InboundLedger {
      ON CONFLICT (account, mailbox, uid_validity, uid) DO UPDATE SET message_id = excluded.message_id,
        conversation_id = excluded.conversation_id, status = excluded.status, attempts = excluded.attempts,
        reason = excluded.reason, from_address = excluded.from_address, subject = excluded.subject,
-       updated_at = excluded.updated_at`,
+       updated_at = excluded.updated_at
+     RETURNING *`,
   );
   const bump = db.prepare(
     `UPDATE inbound SET attempts = attempts + 1, updated_at = ?
@@ -86,21 +87,25 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     },
     put(record) {
       const now = iso();
-      const existing = byUid.get(record.account, record.mailbox, record.uidValidity, record.uid) as
-        | Row
-        | undefined;
-      const full = {
-        conversationId: null,
-        reason: null,
-        fromAddress: null,
-        subject: null,
-        ...record,
-        receivedAt: record.receivedAt ?? (existing ? String(existing.received_at) : now),
+      // One statement: on conflict received_at is kept (it is not in the UPDATE list), and RETURNING
+      // hands back the stored row, so no read before or after. better-sqlite3 refuses undefined:
+      // absent optional fields are stored as NULL.
+      const row = put.get({
+        account: record.account,
+        mailbox: record.mailbox,
+        uidValidity: record.uidValidity,
+        uid: record.uid,
+        messageId: record.messageId,
+        conversationId: record.conversationId ?? null,
+        status: record.status,
+        attempts: record.attempts,
+        reason: record.reason ?? null,
+        fromAddress: record.fromAddress ?? null,
+        subject: record.subject ?? null,
+        receivedAt: record.receivedAt ?? now,
         updatedAt: now,
-      };
-      // better-sqlite3 refuses undefined: absent optional fields are stored as NULL.
-      put.run(Object.fromEntries(Object.entries(full).map(([k, v]) => [k, v === undefined ? null : v])));
-      return toInbound(byUid.get(record.account, record.mailbox, record.uidValidity, record.uid) as Row);
+      }) as Row;
+      return toInbound(row);
     },
     bumpAttempts(account, mailbox, uidValidity, uid) {
       const r = bump.get(iso(), account, mailbox, uidValidity, uid) as Row | undefined;
