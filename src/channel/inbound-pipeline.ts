@@ -244,19 +244,21 @@ export class InboundPipeline {
       d.events.emit("ignored", { ...common, guard: r.guard, code: r.code, reason: r.reason });
       return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
     }
-    d.recordAccepted(guardInput);
     const participants = conversationParticipants(
       d.store.conversations.get(thread.conversationId)?.participants ?? [],
       parsed,
       d.ownAddresses,
     );
+    const now = new Date().toISOString();
+    // One transaction (one commit) for everything the hand-over records: the thread link, the
+    // conversation, the ledger entry and the rate-limit hits (counted only if the record commits).
     d.store.transaction(() => {
       d.store.threads.put({
         messageId: normaliseMessageId(parsed.messageId),
         conversationId: thread.conversationId,
         participants,
         direction: "in",
-        at: new Date().toISOString(),
+        at: now,
       });
       d.store.conversations.put({
         conversationId: thread.conversationId,
@@ -265,9 +267,10 @@ export class InboundPipeline {
         participants,
         lastMessageId: parsed.messageId,
         lastReferences: parsed.references,
-        updatedAt: new Date().toISOString(),
+        updatedAt: now,
       });
       d.store.inbound.put({ ...common, status: "received", attempts: 0 });
+      d.recordAccepted(guardInput);
     });
     const message = await this.#format(parsed, m, thread.conversationId, thread.via, decision);
     this.#enqueue(message, where);
