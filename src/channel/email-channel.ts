@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { BaseChannel } from "../contract/base-channel.js";
 import type {
@@ -212,6 +213,7 @@ export class EmailChannel extends BaseChannel {
       allowed: (a) => guards.allows(a),
     });
     const queue = new KeyedQueue(c.watch.concurrency);
+    const customConvert = this.#options.convert;
     const watchers = new Map<string, MailboxWatcher>();
     const pipeline = new InboundPipeline({
       config: c,
@@ -222,7 +224,9 @@ export class EmailChannel extends BaseChannel {
       ownDomains,
       queue,
       events: this.events,
-      convert: this.#options.convert ?? convertMessage,
+      convert: customConvert
+        ? (raw, options) => customConvert(Buffer.isBuffer(raw) ? Readable.from([raw]) : raw, options)
+        : convertMessage,
       guard: (input) => guards.decide(input),
       recordAccepted: (input) => guards.recordAccepted(input),
       ...(this.#profiles(store)

@@ -5,6 +5,7 @@ import type { Readable } from "node:stream";
 import type { MessageFormat, UserProfile } from "../contract/index.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import type { GuardInput, GuardRefusal } from "../guards/types.js";
+import { headerMessageId } from "../imap/header-id.js";
 import type { Disposition, MailboxHandler, RawMessage } from "../imap/types.js";
 import type { Logger } from "../log/index.js";
 import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
@@ -33,7 +34,8 @@ export interface InboundPipelineDeps {
   ownDomains: string[];
   queue: KeyedQueue;
   events: EventEmitter;
-  convert(raw: Readable, options: ConvertOptions): Promise<ParsedInbound>;
+  /** The converter; a message fetched whole comes as a Buffer, a big one as a stream. */
+  convert(raw: Readable | Buffer, options: ConvertOptions): Promise<ParsedInbound>;
   guard(input: GuardInput, context: { account: string }): Promise<GuardDecision>;
   /** Records that a message passed the rate limits (after the decision, so a refusal is not counted twice). */
   recordAccepted(input: GuardInput): void;
@@ -124,7 +126,7 @@ export class InboundPipeline {
       });
       return { parsed };
     } catch (error) {
-      m.raw.destroy();
+      if (!Buffer.isBuffer(m.raw)) m.raw.destroy();
       return { error };
     }
   }
@@ -139,7 +141,10 @@ export class InboundPipeline {
       const error = converted.error;
       if (d.signal.aborted) throw error;
       const reason = `cannot parse: ${(error as Error).message}`;
-      const messageId = m.envelopeMessageId ?? `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
+      const messageId =
+        m.envelopeMessageId ??
+        (Buffer.isBuffer(m.raw) ? headerMessageId(m.raw) : undefined) ??
+        `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
       d.store.inbound.put({ ...where, messageId, status: "quarantined", attempts: 1, reason });
       this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, "unparseable message quarantined");
       d.events.emit("quarantined", { ...where, messageId, reason });

@@ -1,8 +1,8 @@
-import { Readable } from "node:stream";
 import type { ImapFlow } from "imapflow";
 import type { Logger } from "../log/index.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
-import { batches, newUids, planSync } from "./sync-plan.js";
+import { messageIdOf, UnitFeed } from "./fetch-feed.js";
+import { newUids, planSync } from "./sync-plan.js";
 import type { Disposition, MailboxHandler } from "./types.js";
 
 export interface SyncContext {
@@ -28,25 +28,6 @@ export interface SyncContext {
 }
 
 const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
-
-/** Splits messages into groups whose sizes add up to at most `limit` bytes (one message always fits). */
-function byBytes<T extends { size?: number }>(items: T[], limit: number): T[][] {
-  const groups: T[][] = [];
-  let current: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = item.size ?? 0;
-    if (current.length > 0 && bytes + size > limit) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
 
 export interface SyncResult {
   uidValidity: string;
@@ -112,82 +93,62 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   let handedOver = 0;
   let skipped = 0;
   const present = new Set<number>();
-  for (const batch of batches(all, ctx.batchSize)) {
-    if (ctx.signal.aborted) break;
-    const metas = await client.fetchAll(
-      batch.join(","),
-      { uid: true, size: true, flags: true, envelope: true, internalDate: true },
-      { uid: true },
-    );
-    metas.sort((a, b) => a.uid - b.uid);
-    // Small messages are fetched whole in one round trip per group (bounded bytes); big ones are
-    // streamed one by one with download(), so memory stays bounded whatever arrives.
-    const wanted = metas.filter((m) => {
-      const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, m.uid);
-      return (
-        !(record && FINAL.has(record.status)) &&
-        (m.size ?? 0) <= Math.min(ctx.inlineFetchBytes, ctx.maxMessageBytes)
-      );
-    });
-    const sources = new Map<number, Buffer>();
-    for (const group of byBytes(wanted, ctx.inlineFetchBytes * 4)) {
-      const fetched = await client.fetchAll(
-        group.map((m) => m.uid).join(","),
-        { uid: true, source: true },
-        { uid: true },
-      );
-      for (const f of fetched) if (f.source) sources.set(f.uid, f.source);
+  let cursorUid = 0;
+  const saveCursor = () => {
+    if (plan.kind !== "incremental" || cursorUid === 0) return;
+    ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid: cursorUid });
+    cursorUid = 0;
+  };
+  const units = new UnitFeed(client, all, {
+    batchSize: ctx.batchSize,
+    inlineBytes: Math.min(ctx.inlineFetchBytes, ctx.maxMessageBytes),
+    groupBytes: ctx.inlineFetchBytes * 4,
+    record: (uid) => ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, uid),
+    isFinal: (record) => FINAL.has(record.status),
+  });
+  // Messages fetched whole are handed over with up to `window` in flight (the handler converts
+  // them concurrently and records them in call order); everything is settled in UID order, and the
+  // cursor only passes a UID once it and every UID before it are recorded. It is written once per
+  // group (a cursor that lags is safe: the ledger knows what was handled).
+  const inflight: { uid: number; work: Promise<Disposition | "pending" | "skip"> }[] = [];
+  const settleOldest = async () => {
+    const item = inflight.shift()!;
+    const outcome = await item.work;
+    if (outcome !== "skip") {
+      handedOver++;
+      if (outcome !== "pending") await ctx.dispose(client, item.uid, outcome);
     }
-    // Messages fetched whole are handed over with up to `window` in flight (the handler converts
-    // them concurrently and records them in call order); everything is settled in UID order, and the
-    // cursor only passes a UID once it and every UID before it are recorded.
-    const inflight: { uid: number; work: Promise<Disposition | "pending" | "skip"> }[] = [];
-    const settleOldest = async () => {
-      const item = inflight.shift()!;
-      const outcome = await item.work;
-      if (outcome !== "skip") {
-        handedOver++;
-        if (outcome !== "pending") await ctx.dispose(client, item.uid, outcome);
-      }
-      if (plan.kind === "incremental" && item.uid >= plan.fromUid) {
-        ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid: item.uid });
-      }
-    };
-    const drain = async () => {
-      while (inflight.length > 0) await settleOldest();
-    };
-    try {
-      for (const meta of metas) {
+    if (plan.kind === "incremental" && item.uid >= plan.fromUid) cursorUid = item.uid;
+  };
+  const drain = async () => {
+    while (inflight.length > 0) await settleOldest();
+  };
+  try {
+    for (let unit = await units.next(); unit && !ctx.signal.aborted; unit = await units.next()) {
+      for (const meta of unit.items) {
         if (ctx.signal.aborted) break;
         present.add(meta.uid);
-        const record = ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, meta.uid);
+        const record = meta.record;
         const base = {
           account: ctx.account,
           mailbox: ctx.mailbox,
           uidValidity,
           uid: meta.uid,
-          size: meta.size ?? 0,
-          flags: meta.flags ?? new Set<string>(),
-          ...(meta.envelope?.messageId
-            ? { envelopeMessageId: meta.envelope.messageId.replace(/^<|>$/g, "") }
-            : {}),
-          ...(meta.internalDate ? { internalDate: new Date(meta.internalDate) } : {}),
+          size: meta.size,
         };
         const resumed = resumeSet.has(meta.uid) || record?.status === "received";
-        const inline = sources.get(meta.uid);
+        const inline = unit.sources.get(meta.uid);
         if (record && FINAL.has(record.status)) {
           skipped++;
           inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
-        } else if (inline && base.size <= ctx.maxMessageBytes) {
-          inflight.push({
-            uid: meta.uid,
-            work: ctx.handler.onMessage({ ...base, raw: Readable.from([inline]), resumed }),
-          });
+        } else if (inline) {
+          inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...base, raw: inline, resumed }) });
         } else {
           // Needs the connection (a MOVE, or a streamed download): settle what is in flight first.
           await drain();
+          const withId = { ...base, ...(await messageIdOf(client, meta.uid)) };
           if (base.size > ctx.maxMessageBytes) {
-            await ctx.handler.onOversize(base, ctx.maxMessageBytes);
+            await ctx.handler.onOversize(withId, ctx.maxMessageBytes);
             inflight.push({
               uid: meta.uid,
               work: Promise.resolve({
@@ -201,17 +162,21 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
               await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
               inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
             } else {
-              inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...base, raw, resumed }) });
+              inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...withId, raw, resumed }) });
             }
           }
         }
         if (inflight.length >= ctx.window) await settleOldest();
       }
-      await drain();
-    } finally {
-      // On an error or abort, still wait for what was started (never leave a handler running).
-      await Promise.allSettled(inflight.map((i) => i.work));
+      saveCursor();
     }
+    await drain();
+  } finally {
+    // On an error or abort, still wait for what was started (never leave a handler running), and
+    // keep the cursor for what was settled.
+    await Promise.allSettled(inflight.map((i) => i.work));
+    units.close();
+    saveCursor();
   }
   for (const uid of unfinished) {
     if (!present.has(uid) && !ctx.signal.aborted)

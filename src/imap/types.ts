@@ -8,12 +8,17 @@ export interface RawMessage {
   uid: number;
   /** RFC822.SIZE as the server reports it. */
   size: number;
-  flags: Set<string>;
-  /** Message-ID from the envelope, without <>; may be absent. */
+  /**
+   * Message-ID from the header, without <>, for messages that are not downloaded whole before the
+   * hand-over (too large, or streamed); may be absent. For a Buffer `raw` read it from the bytes
+   * (headerMessageId) when needed.
+   */
   envelopeMessageId?: string;
-  internalDate?: Date;
-  /** The raw RFC 5322 bytes, streamed. The handler must consume or destroy it. */
-  raw: Readable;
+  /**
+   * The raw RFC 5322 bytes: a Buffer for a message fetched whole (small ones, several per FETCH),
+   * a stream for a big one. The handler must consume or destroy a stream.
+   */
+  raw: Readable | Buffer;
   /** The ledger already held this message as `received`: its handling started before and never finished. */
   resumed: boolean;
 }

@@ -22,8 +22,6 @@ import { type LeafPart, type MimeNode, walkMime } from "./parser.js";
 import { stripReply } from "./reply-strip.js";
 import type { CalendarPart, ConvertOptions, ParsedInbound, ReportPart } from "./types.js";
 
-const CHUNK = 64 * 1024;
-
 /** Collects a stream's bytes up to `max`, counting the rest. */
 async function collect(stream: Readable, max: number): Promise<{ bytes: Buffer; total: number }> {
   const parts: Buffer[] = [];
@@ -65,16 +63,10 @@ export async function convertMessage(
 ): Promise<ParsedInbound> {
   const opts = resolveConvertOptions(options);
   if (opts.signal?.aborted) throw new AbortedError("mime", opts.signal.reason);
-  const source =
-    raw instanceof Readable
-      ? raw
-      : Readable.from(
-          (function* () {
-            for (let i = 0; i < raw.length; i += CHUNK)
-              yield Buffer.from(raw.buffer, raw.byteOffset + i, Math.min(CHUNK, raw.length - i));
-          })(),
-        );
-  const hash = createHash("sha256");
+  // The digest only matters for a message without Message-ID (generatedMessageId); a message in
+  // memory is hashed at the end if it needs one, a stream as it passes.
+  const whole = raw instanceof Readable ? undefined : raw;
+  const hash = whole ? undefined : createHash("sha256");
   const collector = new AttachmentCollector(opts);
   const problems = new Set<string>();
   const onProblem = (p: string) => problems.add(p);
@@ -142,7 +134,7 @@ export async function convertMessage(
 
   let root: MimeNode;
   try {
-    root = await walkMime(source, {
+    root = await walkMime(raw, {
       maxParts: opts.maxParts,
       maxDepth: opts.maxDepth,
       maxHeaderBytes: opts.maxHeaderBytes,
@@ -150,7 +142,7 @@ export async function convertMessage(
       onLeaf,
       onChunk: (chunk) => {
         size += chunk.length;
-        hash.update(chunk);
+        hash?.update(chunk);
       },
       backlog: () => collector.backlog(),
       ...(opts.signal ? { signal: opts.signal } : {}),
@@ -177,7 +169,9 @@ export async function convertMessage(
     const { decoded, raw: rawHeaders } = decodeHeaderLines(root.headerLines, firstBody, onProblem);
     for (const key of Object.keys(decoded)) decoded[key] = (decoded[key] as string[]).map(stripNul);
     const parsedId = parseMessageId(rawHeaders["message-id"]?.[0]);
-    const messageId = parsedId ?? generatedMessageIdFromDigest(hash.digest("hex"));
+    const messageId =
+      parsedId ??
+      generatedMessageIdFromDigest((hash ?? createHash("sha256").update(whole as Uint8Array)).digest("hex"));
     // Folding whitespace inside a subject is layout, not content.
     const subject = (decoded.subject?.[0] ?? "").replace(/\s+/g, " ").trim();
     const ct = parseContentType(rawHeaders["content-type"]?.[0]);

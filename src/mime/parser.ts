@@ -144,8 +144,18 @@ class TreeParser extends MailParser {
   }
 }
 
-/** Parses `source`, calling onLeaf for each leaf part; resolves with the tree once everything is consumed. */
-export async function walkMime(source: Readable, options: WalkOptions): Promise<MimeNode> {
+/** Splits a whole message into the pieces the parser is fed (no stream in between). */
+function* pieces(raw: Uint8Array, size: number): Generator<Buffer> {
+  for (let i = 0; i < raw.length; i += size)
+    yield Buffer.from(raw.buffer, raw.byteOffset + i, Math.min(size, raw.length - i));
+}
+
+/**
+ * Parses `source` (a stream, or a whole message already in memory), calling onLeaf for each leaf
+ * part; resolves with the tree once everything is consumed.
+ */
+export async function walkMime(source: Readable | Uint8Array, options: WalkOptions): Promise<MimeNode> {
+  const stream = source instanceof Uint8Array ? undefined : source;
   let failure: Error | undefined;
   let rejectRun: (e: Error) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => {
@@ -175,7 +185,7 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
     currentLeaf?.stream.destroy();
     // Stop mailparser from reading further and release the input.
     (parser as unknown as { hasFailed: boolean }).hasFailed = true;
-    source.destroy();
+    stream?.destroy();
     parser.destroy();
     rejectRun(error);
   }
@@ -195,7 +205,7 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
   // mailparser drops splitter errors that arrive after the input ended (its waitingEnd ignores
   // them), which lets a part-count bomb "succeed" half-parsed: we listen to the splitter directly.
   (parser as unknown as { splitter: NodeJS.EventEmitter }).splitter.on("error", onError);
-  source.on("error", (err) => fail(err));
+  stream?.on("error", (err) => fail(err));
   const onAbort = () =>
     fail(options.signal?.reason instanceof Error ? options.signal.reason : new Error("aborted"));
   options.signal?.addEventListener("abort", onAbort, { once: true });
@@ -224,7 +234,7 @@ export async function walkMime(source: Readable, options: WalkOptions): Promise<
   };
   const pump = async () => {
     let total = 0;
-    for await (const raw of source) {
+    for await (const raw of stream ?? pieces(source as Uint8Array, 64 * 1024)) {
       if (failure) return;
       const chunk = raw as Buffer;
       total += chunk.length;
