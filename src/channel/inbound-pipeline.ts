@@ -12,7 +12,8 @@ import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
 import { toSenderProfile } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
-import { normaliseMessageId, resolveConversation } from "../threading/index.js";
+import { GroupCommit } from "../store/sqlite/group-commit.js";
+import { normaliseMessageId, resolveConversation, threadCandidates } from "../threading/index.js";
 import { conversationParticipants } from "./inbound-mapping.js";
 import { toMessageFormat } from "./message-format.js";
 
@@ -61,6 +62,8 @@ export class InboundPipeline {
   readonly #log: Logger;
   readonly #retryTimers = new Set<NodeJS.Timeout>();
   #sequence: Promise<void> = Promise.resolve();
+  /** The hand-over writes of several messages share one commit (see GroupCommit). */
+  readonly #writes: GroupCommit;
   /** Positions queued or running in this process. */
   readonly #inflight = new Set<string>();
   /** Positions waiting for an in-process retry (still in flight). */
@@ -69,6 +72,7 @@ export class InboundPipeline {
   constructor(deps: InboundPipelineDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ stage: "inbound" });
+    this.#writes = new GroupCommit(deps.store);
   }
 
   handler(): MailboxHandler {
@@ -94,6 +98,7 @@ export class InboundPipeline {
   stop(): void {
     for (const t of this.#retryTimers) clearTimeout(t);
     this.#retryTimers.clear();
+    this.#writes.flush();
   }
 
   /**
@@ -103,8 +108,14 @@ export class InboundPipeline {
    */
   onMessage(m: RawMessage): Promise<Disposition | "pending"> {
     const converting = this.#convert(m);
-    const result = this.#sequence.then(async () => this.#commit(m, await converting));
-    this.#sequence = result.then(
+    // The next message may start once this one is decided and its writes are queued (the group
+    // commit keeps their order); it need not wait for the commit itself.
+    let queued!: () => void;
+    const decided = new Promise<void>((resolve) => {
+      queued = resolve;
+    });
+    const result = this.#sequence.then(async () => this.#commit(m, await converting, queued));
+    this.#sequence = Promise.race([decided, result]).then(
       () => undefined,
       () => undefined,
     );
@@ -134,6 +145,7 @@ export class InboundPipeline {
   async #commit(
     m: RawMessage,
     converted: { parsed: ParsedInbound } | { error: unknown },
+    queued: () => void,
   ): Promise<Disposition | "pending"> {
     const d = this.#d;
     const where = pos(m);
@@ -171,6 +183,10 @@ export class InboundPipeline {
       this.#enqueue(message, where);
       return "pending";
     }
+    // Reads below must see the hand-overs still waiting for their commit when they concern the same
+    // ids: threads (this message's id, In-Reply-To, References) and Message-ID duplicates.
+    const { candidates } = threadCandidates(parsed);
+    this.#writes.flushFor(candidates.map((id) => `id:${id}`));
     if (d.config.watch.dedupeAcrossMailboxes) {
       const other = d.store.inbound
         .getByMessageId(parsed.messageId)
@@ -198,25 +214,34 @@ export class InboundPipeline {
         return { action: "seen" };
       }
     }
-    const thread = resolveConversation(
-      {
-        messageId: parsed.messageId,
-        ...(parsed.inReplyTo ? { inReplyTo: parsed.inReplyTo } : {}),
-        references: parsed.references,
-        ...(parsed.from ? { from: parsed.from } : {}),
-        to: parsed.to,
-        cc: parsed.cc,
-        headers: parsed.headers,
-        subject: parsed.subject,
-      },
-      {
-        lookup: (id) => d.store.threads.get(id),
-        participants: (id) => d.store.conversations.get(id)?.participants,
-        ownAddresses: d.ownAddresses,
-        ownDomains: d.ownDomains,
-        secret: d.secret,
-      },
-    );
+    const resolve = () =>
+      resolveConversation(
+        {
+          messageId: parsed.messageId,
+          ...(parsed.inReplyTo ? { inReplyTo: parsed.inReplyTo } : {}),
+          references: parsed.references,
+          ...(parsed.from ? { from: parsed.from } : {}),
+          to: parsed.to,
+          cc: parsed.cc,
+          headers: parsed.headers,
+          subject: parsed.subject,
+        },
+        {
+          lookup: (id) => d.store.threads.get(id),
+          participants: (id) => d.store.conversations.get(id)?.participants,
+          ownAddresses: d.ownAddresses,
+          ownDomains: d.ownDomains,
+          secret: d.secret,
+        },
+      );
+    let thread = resolve();
+    // A queued hand-over into the same conversation (or, with a per-sender limit, from the same
+    // sender) changes what threading and the guards read: commit it first and resolve again.
+    const sender = parsed.from?.address.toLowerCase();
+    if (this.#writes.pending > 0) {
+      this.#writes.flushFor(this.#keys(thread.conversationId, sender));
+      if (this.#writes.pending === 0) thread = resolve();
+    }
     const guardInput: GuardInput = {
       ...(parsed.from ? { from: parsed.from } : {}),
       replyTo: parsed.replyTo,
@@ -255,9 +280,10 @@ export class InboundPipeline {
       d.ownAddresses,
     );
     const now = new Date().toISOString();
-    // One transaction (one commit) for everything the hand-over records: the thread link, the
-    // conversation, the ledger entry and the rate-limit hits (counted only if the record commits).
-    d.store.transaction(() => {
+    // One transaction for everything the hand-over records: the thread link, the conversation, the
+    // ledger entry and the rate-limit hits (counted only if the record commits), shared with the
+    // hand-overs queued beside it; the agent sees the message only once it is committed.
+    const written = this.#writes.run(() => {
       d.store.threads.put({
         messageId: normaliseMessageId(parsed.messageId),
         conversationId: thread.conversationId,
@@ -276,10 +302,18 @@ export class InboundPipeline {
       });
       d.store.inbound.put({ ...common, status: "received", attempts: 0 });
       d.recordAccepted(guardInput);
-    });
+    }, [`id:${normaliseMessageId(parsed.messageId)}`, ...this.#keys(thread.conversationId, sender)]);
+    queued();
+    await written;
     const message = await this.#format(parsed, m, thread.conversationId, thread.via, decision);
     this.#enqueue(message, where);
     return "pending";
+  }
+
+  /** Keys a queued hand-over is filed under (see GroupCommit.flushFor). */
+  #keys(conversationId: string, sender: string | undefined): string[] {
+    const perSender = this.#d.config.rateLimits.perSender.length > 0;
+    return [`conv:${conversationId}`, ...(sender && perSender ? [`sender:${sender}`] : [])];
   }
 
   async #format(
@@ -316,8 +350,11 @@ export class InboundPipeline {
   async #handle(message: MessageFormat, where: Position): Promise<void> {
     const d = this.#d;
     if (d.signal.aborted) return; // left as "received": resumed at the next start
-    const attempts = d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid);
-    const record = d.store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid);
+    // The attempt is counted (committed) before the agent runs, in a commit shared with the others.
+    const { attempts, record } = await this.#writes.run(() => ({
+      attempts: d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
+      record: d.store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid),
+    }));
     if (record?.status !== "received") return;
     if (attempts > d.config.watch.maxAttempts) {
       this.#quarantine(
@@ -328,7 +365,9 @@ export class InboundPipeline {
     }
     try {
       await d.deliver(message);
-      d.store.inbound.put({ ...record, attempts, status: "handled", reason: undefined });
+      await this.#writes.run(() =>
+        d.store.inbound.put({ ...record, attempts, status: "handled", reason: undefined }),
+      );
       d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
       const meta = message.metadata as { from?: { address?: string }; subject?: string };
       this.#log.info(
