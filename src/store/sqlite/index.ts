@@ -47,6 +47,9 @@ export function openSqliteStore(options: SqliteStoreOptions): StateStore {
     );
   }
   let closed = false;
+  // One reusable wrapper: better-sqlite3 builds a transaction function on every db.transaction()
+  // call; called inside a transaction it uses a savepoint, so nesting still works.
+  const inTransaction = db.transaction((fn: () => unknown) => fn());
   return {
     cursors: cursorRepo(db),
     inbound: inboundLedger(db),
@@ -59,7 +62,7 @@ export function openSqliteStore(options: SqliteStoreOptions): StateStore {
     kv: kvRepo(db),
     reminders: reminderSink(db),
     profiles: profileSink(db),
-    transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    transaction: <T>(fn: () => T): T => inTransaction(fn) as T,
     close() {
       if (closed) return;
       closed = true;
