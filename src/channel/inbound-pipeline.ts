@@ -62,6 +62,7 @@ export class InboundPipeline {
   readonly #log: Logger;
   readonly #retryTimers = new Set<NodeJS.Timeout>();
   #sequence: Promise<void> = Promise.resolve();
+  readonly #converting = new Map<string, ConvertOptions>();
   /** The hand-over writes of several messages share one commit (see GroupCommit). */
   readonly #writes: GroupCommit;
   /** Positions queued or running in this process. */
@@ -123,10 +124,21 @@ export class InboundPipeline {
   }
 
   async #convert(m: RawMessage): Promise<{ parsed: ParsedInbound } | { error: unknown }> {
-    const d = this.#d;
     try {
-      const parsed = await d.convert(m.raw, {
-        attachmentDir: join(d.config.stateDir, "attachments", accountFolder(m.account)),
+      return { parsed: await this.#d.convert(m.raw, this.#convertOptions(m.account)) };
+    } catch (error) {
+      if (!Buffer.isBuffer(m.raw)) m.raw.destroy();
+      return { error };
+    }
+  }
+
+  /** The converter's options for an account (one object per account: the converter caches its checks). */
+  #convertOptions(account: string): ConvertOptions {
+    let options = this.#converting.get(account);
+    if (!options) {
+      const d = this.#d;
+      options = {
+        attachmentDir: join(d.config.stateDir, "attachments", accountFolder(account)),
         maxAttachmentBytes: d.config.attachments.maxBytes,
         maxAttachments: d.config.attachments.maxCount,
         ...(d.config.attachments.allowTypes.length ? { allowTypes: d.config.attachments.allowTypes } : {}),
@@ -134,12 +146,10 @@ export class InboundPipeline {
         keepHtml: true,
         maxMessageBytes: d.config.watch.maxMessageBytes,
         signal: d.signal,
-      });
-      return { parsed };
-    } catch (error) {
-      if (!Buffer.isBuffer(m.raw)) m.raw.destroy();
-      return { error };
+      };
+      this.#converting.set(account, options);
     }
+    return options;
   }
 
   async #commit(

@@ -191,6 +191,11 @@ export class AttachmentCollector {
     return this.incoming;
   }
 
+  /** Something was written to disk (finish() has files to move or clean up). */
+  get wroteFiles(): boolean {
+    return this.incoming !== undefined;
+  }
+
   /**
    * Moves the files to `<attachmentDir>/<folderName>` (replacing an earlier conversion of the same
    * message) and rewrites the paths. Returns the folder, or undefined when nothing was written.

@@ -183,7 +183,7 @@ export async function convertMessage(
     const deliveredTo = firstAddress(rawHeaders, "delivered-to", onProblem)?.address;
     const inReplyTo = parseMessageIds(rawHeaders["in-reply-to"]?.[0])[0];
     const list = (key: string) => (rawHeaders[key] ?? []).flatMap((v) => parseAddressList(v, onProblem));
-    const folder = await collector.finish(attachmentFolderName(messageId));
+    const folder = collector.wroteFiles ? await collector.finish(attachmentFolderName(messageId)) : undefined;
     return {
       messageId,
       messageIdGenerated: parsedId === undefined,

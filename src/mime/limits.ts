@@ -87,7 +87,22 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return Math.floor(value);
 }
 
+const resolved = new WeakMap<ConvertOptions, ResolvedConvertOptions>();
+
+/**
+ * Validates and completes the options. A caller that passes the same (unchanged) options object for
+ * every message gets the resolved copy from a cache.
+ */
 export function resolveConvertOptions(options: ConvertOptions = {}): ResolvedConvertOptions {
+  let r = resolved.get(options);
+  if (!r) {
+    r = resolve(options);
+    resolved.set(options, r);
+  }
+  return r;
+}
+
+function resolve(options: ConvertOptions): ResolvedConvertOptions {
   return {
     ...(options.attachmentDir !== undefined ? { attachmentDir: options.attachmentDir } : {}),
     maxAttachmentBytes: positive("maxAttachmentBytes", options.maxAttachmentBytes, 25 * MiB),
