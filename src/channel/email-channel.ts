@@ -1,4 +1,4 @@
-import { EventEmitter } from "node:events";
+import { EventEmitter, setMaxListeners } from "node:events";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import type { ResolvedConfig } from "../config/resolved.js";
@@ -133,6 +133,10 @@ export class EmailChannel extends BaseChannel {
     const log = this.logger;
     const store = this.#options.store ?? openSqliteStore({ path: join(c.stateDir, "state.sqlite") });
     const abort = new AbortController();
+    // Every conversion and every agent run in flight listens to this signal: up to 8 conversions
+    // per watched mailbox (the watcher's window) and `concurrency` agent runs. Not a leak.
+    const mailboxes = c.accounts.reduce((n, a) => n + a.mailboxes.length, 0);
+    setMaxListeners(16 + 8 * mailboxes + c.watch.concurrency, abort.signal);
     const secret = threadSecret(store);
     const ownAddresses = c.accounts.map((a) => a.address);
     const ownDomains = [...new Set(ownAddresses.map(domainOf))];
