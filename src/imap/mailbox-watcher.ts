@@ -149,6 +149,9 @@ export class MailboxWatcher extends EventEmitter {
         attempt = 0;
       } catch (error) {
         if (signal.aborted) break;
+        // A session that was watching ended (server restart, dropped link): reconnect from the shortest
+        // backoff again. Without this, every restart grew the delay until each blip cost 60 s.
+        if (this.#health.state === "watching") attempt = 0;
         const e = classifyImapError(error, `${this.#o.endpoint.host}:${this.#o.endpoint.port}`);
         const fatalKind = e instanceof AuthError || e instanceof TlsError;
         const failures = fatalKind ? this.#health.consecutiveAuthFailures + 1 : 0;
