@@ -66,18 +66,34 @@ describe.skipIf(!stack.controllable)("server faults (real daemons, public API)",
     const sent: string[] = [];
     let restarts = 0;
     let noticed = 0;
+    const backAfter: number[] = [];
     const restarter = (async () => {
       for (let r = 0; r < RESTARTS; r++) {
         await sleep(2000 + random() * 3000);
-        const before = reconnects(channel!);
+        // Stop only a watcher that is connected, so that "it noticed" means something.
+        const watching = await waitFor(
+          () => (channel!.health()[0]?.state === "watching" ? channel!.health()[0] : undefined),
+          "the watcher never came back after the previous restart",
+          120_000,
+          100,
+        );
         await stackCtl("stop", "dovecot");
         // A real stop drops live IMAP sessions: the watcher must see its connection go.
-        const saw = await waitFor(() => reconnects(channel!) > before, "", 15_000, 100).catch(() => false);
+        const saw = await waitFor(
+          () => reconnects(channel!) > watching.reconnects || channel!.health()[0]?.state !== "watching",
+          "",
+          15_000,
+          100,
+        ).catch(() => false);
         if (saw) noticed++;
         await sleep(500 + random() * 2500);
         await stackCtl("start", "dovecot");
+        const startedAt = Date.now();
         restarts++;
         await flushMailQueue();
+        void waitFor(() => channel?.health()[0]?.state === "watching", "", 120_000, 100)
+          .then(() => backAfter.push(Date.now() - startedAt))
+          .catch(() => undefined);
       }
     })();
     // The MX port queues while Dovecot is down (LMTP deferred); delivery resumes after each start.
@@ -107,11 +123,15 @@ describe.skipIf(!stack.controllable)("server faults (real daemons, public API)",
     const doubled = sent.filter((id) => index!.repliesTo(id).length !== 1);
     const notOnce = sent.filter((id) => calls.get(id) !== 1);
     console.log(
-      `[proof] dovecot restarts: ${restarts} restarts (${noticed} noticed by the watcher), ${sent.length} messages, ` +
+      `[proof] dovecot restarts: ${restarts} restarts (${noticed} noticed by the watcher; watching again after ` +
+        `${backAfter.map((ms) => (ms / 1000).toFixed(1)).join(",")} s), ${sent.length} messages, ` +
         `lost ${sent.filter((id) => !calls.has(id)).length}, duplicate replies ${doubled.length}, agent calls != 1: ${notOnce.length}`,
     );
     expect(restarts).toBe(RESTARTS);
     expect(noticed).toBe(RESTARTS);
+    // Back to watching promptly after every restart (the backoff starts over once a session worked).
+    expect(backAfter).toHaveLength(RESTARTS);
+    expect(backAfter.filter((ms) => ms > 20_000)).toEqual([]);
     expect(doubled).toEqual([]);
     expect(notOnce).toEqual([]);
     expect(channel.store!.inbound.countByStatus()).toEqual({ handled: MESSAGES });
