@@ -1,11 +1,11 @@
 /**
  * Shared pieces of the proof suites: a seeded random source (the seed is printed so a failing run
- * can be replayed with PROOF_SEED), waiting, the stack restored after fault tests, and an index of
+ * can be replayed with PROOF_SEED), waiting, fixtures with fresh Message-IDs, and an index of
  * the mail that reached people's INBOXes (the assistant's replies), read incrementally over IMAP.
  */
 import type { ImapFlow } from "imapflow";
 import { openMailbox } from "../support/mail.js";
-import { loadStackEnv, type StackEnv, type StackUser, stackCtl } from "../support/stack.js";
+import { loadStackEnv, type StackEnv, type StackUser } from "../support/stack.js";
 
 /** PROOF_FULL=1 runs the counts the issue names; CI runs smaller ones. */
 export const FULL = process.env.PROOF_FULL === "1";
@@ -42,14 +42,6 @@ export async function waitFor<T>(
     if (Date.now() > end)
       throw new Error(`timed out after ${timeoutMs} ms: ${typeof what === "string" ? what : what()}`);
     await sleep(everyMs);
-  }
-}
-
-/** Starts every daemon of the local stack that a failed fault test left stopped. */
-export async function restoreServices(env: StackEnv = loadStackEnv()): Promise<void> {
-  if (!env.controllable) return;
-  for (const service of ["dovecot", "postfix", "radicale", "xandikos"] as const) {
-    if ((await stackCtl("status", service, env)).endsWith("stopped")) await stackCtl("start", service, env);
   }
 }
 
