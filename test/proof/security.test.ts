@@ -33,7 +33,11 @@ const quiet = () => createLogger({ level: process.env.LOG_LEVEL ?? "silent", pre
 
 function recordingAgent(answer = "noted") {
   const seen: MessageFormat[] = [];
-  return { seen, agent: async (m: MessageFormat) => (seen.push(m), `${answer} (${m.messageId})`) };
+  const agent = async (m: MessageFormat) => {
+    seen.push(m);
+    return `${answer} (${m.messageId})`;
+  };
+  return { seen, agent };
 }
 
 /** `email-channel check` as a person runs it (the CLI through tsx), with EMAIL_* from `env`. */
