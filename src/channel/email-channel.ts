@@ -35,6 +35,9 @@ import { ContactsFeed } from "../sync/contacts-feed.js";
 import { reminderMail } from "./reminder-mail.js";
 import { contactsAllowlist, ProfileIndex } from "../profiles/index.js";
 
+/** Accounts watching more mailboxes than this get no IDLE listener (see MailboxWatcherOptions.listener). */
+const LISTENER_MAX_MAILBOXES = 4;
+
 interface Running {
   store: StateStore;
   ownsStore: boolean;
@@ -258,6 +261,9 @@ export class EmailChannel extends BaseChannel {
           maxMessageBytes: c.watch.maxMessageBytes,
           quarantineMailbox: c.watch.quarantineMailbox,
           ...(c.watch.processedMailbox ? { processedMailbox: c.watch.processedMailbox } : {}),
+          // The IDLE-only second connection doubles the sessions per account: only while that
+          // stays well under the servers' per-user limits (Dovecot 10 per user and IP, Gmail 15).
+          listener: a.mailboxes.length <= LISTENER_MAX_MAILBOXES,
         });
         w.on("health", (h: WatcherHealth) => this.events.emit("health", h));
         watchers.set(`${a.address}\u0000${mailbox}`, w);

@@ -36,7 +36,9 @@ export interface MailboxWatcherOptions {
   /**
    * In IDLE mode, keep a second connection that only IDLEs on the mailbox (see IdleListener: a
    * connection that leaves IDLE for its commands hears of new mail up to 500 ms later on Dovecot).
-   * Default true; false = one connection per mailbox, IDLEing between its commands.
+   * Default true; false = one connection per mailbox, IDLEing between its commands. It doubles the
+   * IMAP sessions of an account: mind the server's per-user limit (Dovecot 10 per user and IP by
+   * default, Gmail 15); the channel turns it off for accounts watching more than 4 mailboxes.
    */
   listener?: boolean;
 }
