@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel } from "../../src/index.js";
 import { stackChannel, stackChannelEnv } from "../support/channel.js";
 import { exited, readAgentLog, startChannelChild } from "../support/child.js";
-import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { appendAs, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
 import { deliverRaw, loadStackEnv, stackCtl } from "../support/stack.js";
 
 const stack = loadStackEnv();
@@ -30,15 +30,17 @@ describe.skipIf(!stack.controllable)("outbound under failure (public API, real P
   it("delivers a reply once after Postfix was down for 30 s while it was pending", async () => {
     ({ channel } = await stackChannel(async () => "your answer, delayed"));
     await channel.start();
-    const sent = await sendAs(alice, {
-      to: assistant.address,
-      subject: "During the outage",
-      text: "Are you there?",
-    });
     const pending = new Promise((resolve) => channel!.events.once("handled", resolve));
     await stackCtl("stop", "postfix");
+    let sent = "";
     try {
-      // The inbound message is already in Dovecot; the reply cannot leave while Postfix is down.
+      // Postfix is down first, then alice's message lands in the INBOX (APPENDed over IMAP as her
+      // client's copy would be), so the reply is pending for certain.
+      sent = await appendAs(alice, assistant, {
+        to: assistant.address,
+        subject: "During the outage",
+        text: "Are you there?",
+      });
       await pending;
       expect(channel.store!.outbox.countByStatus().pending).toBe(1);
       await sleep(30_000);

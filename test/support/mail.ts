@@ -60,6 +60,28 @@ export async function deliverAs(
   return messageId;
 }
 
+/**
+ * Puts a message from `user` straight into `owner`'s mailbox with IMAP APPEND (no MTA involved: for
+ * tests where Postfix is down). Returns the Message-ID (with <>).
+ */
+export async function appendAs(
+  user: StackUser,
+  owner: StackUser,
+  mail: PersonMail,
+  mailbox = "INBOX",
+  env: StackEnv = loadStackEnv(),
+): Promise<string> {
+  const node = new MailComposer({ from: user.address, ...mail }).compile();
+  const raw = await node.build();
+  const client = await openMailbox(owner, env);
+  try {
+    await client.append(mailbox, raw);
+  } finally {
+    await client.logout().catch(() => client.close());
+  }
+  return node.messageId();
+}
+
 export async function openMailbox(
   user: StackUser,
   env: StackEnv = loadStackEnv(),
