@@ -14,7 +14,7 @@ import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
 import { GroupCommit } from "../store/sqlite/group-commit.js";
 import { normaliseMessageId, resolveConversation, threadCandidates } from "../threading/index.js";
-import { conversationParticipants } from "./inbound-mapping.js";
+import { conversationParticipants, toGuardInput } from "./inbound-mapping.js";
 import { toMessageFormat } from "./message-format.js";
 
 /** What the guard stage answers for one message. */
@@ -252,20 +252,7 @@ export class InboundPipeline {
       this.#writes.flushFor(this.#keys(thread.conversationId, sender));
       if (this.#writes.pending === 0) thread = resolve();
     }
-    const guardInput: GuardInput = {
-      ...(parsed.from ? { from: parsed.from } : {}),
-      replyTo: parsed.replyTo,
-      to: parsed.to,
-      cc: parsed.cc,
-      headers: parsed.headers,
-      contentType: [
-        parsed.contentType,
-        ...Object.entries(parsed.contentTypeParams).map(([k, v]) => `${k}=${v}`),
-      ].join("; "),
-      messageId: parsed.messageId,
-      subject: parsed.subject,
-      conversationId: thread.conversationId,
-    };
+    const guardInput: GuardInput = toGuardInput(parsed, thread.conversationId);
     const decision = await d.guard(guardInput, { account: m.account });
     const common = {
       ...where,
