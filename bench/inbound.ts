@@ -6,7 +6,7 @@
  *       a bare batched FETCH + mailparser parse of the same mailbox;
  *   (c) memory: peak RSS growth while one message with a 50 MB attachment is handled.
  *
- *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--attachment-mb 50]
+ *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--attachment-mb 50] [--only abc]
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
@@ -25,6 +25,8 @@ const { values } = parseArgs({
     latency: { type: "string", default: "50" },
     backlog: { type: "string", default: "2000" },
     "attachment-mb": { type: "string", default: "50" },
+    // Run some parts only, e.g. --only b (a: latency, b: backlog, c: memory).
+    only: { type: "string", default: "abc" },
   },
 });
 const stack = loadStackEnv();
@@ -203,37 +205,44 @@ async function bigAttachment(mb: number) {
 }
 
 const results: string[][] = [];
-const n = Number(values.latency);
-const lat = await latency(n);
-console.error(`latency samples: agent ${lat.agentLat.length}, idle ${lat.idleLat.length}`);
-results.push([
-  "(a) SMTP accepted -> agent, p50",
-  `${pct(lat.agentLat, 50).toFixed(1)} ms`,
-  `${pct(lat.idleLat, 50).toFixed(1)} ms (bare IDLE EXISTS)`,
-  `+${(pct(lat.agentLat, 50) - pct(lat.idleLat, 50)).toFixed(1)} ms (target <= +100)`,
-]);
-results.push([
-  "(a) SMTP accepted -> agent, p99",
-  `${pct(lat.agentLat, 99).toFixed(1)} ms`,
-  `${pct(lat.idleLat, 99).toFixed(1)} ms`,
-  `${lat.agentLat.length}/${n} measured`,
-]);
-const m = Number(values.backlog);
-const bl = await backlog(m);
-results.push([
-  `(b) backlog of ${m} drained`,
-  `${bl.channelRate.toFixed(0)} msg/s`,
-  `${bl.baselineRate.toFixed(0)} msg/s (bare FETCH+parse)`,
-  `${((bl.channelRate / bl.baselineRate) * 100).toFixed(0)} % (target >= 70 %)`,
-]);
-const mb = Number(values["attachment-mb"]);
-const big = await bigAttachment(mb);
-results.push([
-  `(c) ${mb} MB attachment, peak RSS growth`,
-  `${big.growthMb.toFixed(1)} MB`,
-  `${mb} MB (attachment size)`,
-  `stored ${(big.stored / 1024 / 1024).toFixed(1)} MB (target growth <= 64 MB)`,
-]);
+const only = values.only;
+if (only.includes("a")) {
+  const n = Number(values.latency);
+  const lat = await latency(n);
+  console.error(`latency samples: agent ${lat.agentLat.length}, idle ${lat.idleLat.length}`);
+  results.push([
+    "(a) SMTP accepted -> agent, p50",
+    `${pct(lat.agentLat, 50).toFixed(1)} ms`,
+    `${pct(lat.idleLat, 50).toFixed(1)} ms (bare IDLE EXISTS)`,
+    `+${(pct(lat.agentLat, 50) - pct(lat.idleLat, 50)).toFixed(1)} ms (target <= +100)`,
+  ]);
+  results.push([
+    "(a) SMTP accepted -> agent, p99",
+    `${pct(lat.agentLat, 99).toFixed(1)} ms`,
+    `${pct(lat.idleLat, 99).toFixed(1)} ms`,
+    `${lat.agentLat.length}/${n} measured`,
+  ]);
+}
+if (only.includes("b")) {
+  const m = Number(values.backlog);
+  const bl = await backlog(m);
+  results.push([
+    `(b) backlog of ${m} drained`,
+    `${bl.channelRate.toFixed(0)} msg/s`,
+    `${bl.baselineRate.toFixed(0)} msg/s (bare FETCH+parse)`,
+    `${((bl.channelRate / bl.baselineRate) * 100).toFixed(0)} % (target >= 70 %)`,
+  ]);
+}
+if (only.includes("c")) {
+  const mb = Number(values["attachment-mb"]);
+  const big = await bigAttachment(mb);
+  results.push([
+    `(c) ${mb} MB attachment, peak RSS growth`,
+    `${big.growthMb.toFixed(1)} MB`,
+    `${mb} MB (attachment size)`,
+    `stored ${(big.stored / 1024 / 1024).toFixed(1)} MB (target growth <= 64 MB)`,
+  ]);
+}
 console.log("\n| inbound | email-channel | baseline | ratio / note |\n|---|---|---|---|");
 for (const r of results) console.log(`| ${r.join(" | ")} |`);
 process.exit(0);
