@@ -13,6 +13,7 @@ import type { Readable } from "node:stream";
 import { InputError } from "../errors/index.js";
 import { sanitiseFilename, uniqueFilename } from "./filename.js";
 import { type ResolvedConvertOptions, typeMatches } from "./limits.js";
+import { readStream } from "./read-stream.js";
 import type { InboundAttachment, SkipCode, SkippedAttachment } from "./types.js";
 
 /** What the parser knows about one attachment part before its bytes arrive. */
@@ -225,10 +226,10 @@ export class AttachmentCollector {
 /** Reads a stream to its end, counting bytes; used for parts we do not keep. */
 export async function drain(stream: Readable, tap?: (chunk: Buffer) => void): Promise<number> {
   let size = 0;
-  for await (const chunk of stream) {
-    tap?.(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
+  await readStream(stream, (chunk) => {
+    tap?.(chunk);
+    size += chunk.length;
+  });
   return size;
 }
 

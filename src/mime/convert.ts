@@ -19,6 +19,7 @@ import {
   parseMessageIds,
 } from "./message-id.js";
 import { type LeafPart, type MimeNode, walkMime } from "./parser.js";
+import { readStream } from "./read-stream.js";
 import { stripReply } from "./reply-strip.js";
 import type { CalendarPart, ConvertOptions, ParsedInbound, ReportPart } from "./types.js";
 
@@ -27,15 +28,14 @@ async function collect(stream: Readable, max: number): Promise<{ bytes: Buffer; 
   const parts: Buffer[] = [];
   let kept = 0;
   let total = 0;
-  for await (const raw of stream) {
-    const chunk = raw as Buffer;
+  await readStream(stream, (chunk) => {
     total += chunk.length;
     if (kept < max) {
       const piece = chunk.subarray(0, max - kept);
       parts.push(piece);
       kept += piece.length;
     }
-  }
+  });
   return { bytes: Buffer.concat(parts), total };
 }
 

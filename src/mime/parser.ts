@@ -15,6 +15,7 @@ import { MailParser, type MailParserOptions } from "mailparser";
 import { rawPathTail } from "./filename.js";
 import type { RawHeaderLine } from "./headers.js";
 import { type LimitCode, limitError } from "./limits.js";
+import { readStream } from "./read-stream.js";
 import { RootHeaderRepair } from "./repair.js";
 
 /** mailsplit's MimeNode, as far as we read it. */
@@ -277,8 +278,6 @@ export async function walkMime(source: Readable | Uint8Array, options: WalkOptio
   return parser.root;
 }
 
-async function drainQuietly(stream: Readable): Promise<void> {
-  for await (const _ of stream) {
-    // not ours to keep
-  }
+function drainQuietly(stream: Readable): Promise<void> {
+  return readStream(stream, () => undefined); // not ours to keep
 }
