@@ -76,6 +76,6 @@ export class GuardStage {
   /** Counts an admitted message for the rate limits (once, after the decision). */
   recordAccepted(input: GuardInput): void {
     const report = this.#reports.get(input);
-    if (report) recordAdmitted(input, report, this.#store.rates);
+    if (report) recordAdmitted(input, report, this.#store.rates, this.#config.rateLimits);
   }
 }

@@ -99,9 +99,19 @@ export function checkRateLimits(
   return { ok: true, guard: "rate-limit", usage };
 }
 
-/** Counts an admitted message under its sender and conversation keys. */
-export function recordRateLimitHit(subject: RateSubject, counter: RateCounter): void {
+/**
+ * Counts an admitted message under its sender and conversation keys: only under a scope that has
+ * windows in `limits` (the defaults when absent). A scope without limits is never read, so its hits
+ * are not stored; limits configured later count from then on.
+ */
+export function recordRateLimitHit(
+  subject: RateSubject,
+  counter: RateCounter,
+  limits: RateLimits = {},
+): void {
   const keys = rateLimitKeys(subject);
-  if (keys.sender) counter.record(keys.sender, subject.now);
-  if (keys.conversation) counter.record(keys.conversation, subject.now);
+  const perSender = limits.perSender ?? DEFAULT_RATE_LIMITS.perSender;
+  const perConversation = limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation;
+  if (keys.sender && perSender.length > 0) counter.record(keys.sender, subject.now);
+  if (keys.conversation && perConversation.length > 0) counter.record(keys.conversation, subject.now);
 }

@@ -90,12 +90,18 @@ export function runGuards(input: GuardInput, config: GuardConfig, deps: GuardDep
 /**
  * Counts an admitted message for the rate limits. Call once, after runGuards said ok, in the same
  * store transaction that records the message as handled (see rate-limit.ts). Does nothing for a
- * refused report.
+ * refused report. Pass the same limits as to runGuards: a scope without limits is not recorded.
  */
-export function recordAdmitted(input: GuardInput, report: GuardReport, counter: RateCounter): void {
+export function recordAdmitted(
+  input: GuardInput,
+  report: GuardReport,
+  counter: RateCounter,
+  limits?: RateLimits,
+): void {
   if (!report.ok) return;
   recordRateLimitHit(
     { sender: input.from?.address, conversationId: input.conversationId, now: report.at },
     counter,
+    limits,
   );
 }

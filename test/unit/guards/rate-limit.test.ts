@@ -96,4 +96,17 @@ describe("checkRateLimits", () => {
     expect(c.events).toEqual([]);
     expect(rateLimitKeys({ sender: "not an address" })).toEqual({});
   });
+
+  it("records a hit only under the scopes that have limits", () => {
+    const c = new MemoryCounter();
+    const subject = { sender: "a@x.example", conversationId: "c1", now: at(0) };
+    recordRateLimitHit(subject, c);
+    expect(c.events.map((e) => e.key)).toEqual(["sender:a@x.example", "conversation:c1"]);
+    const none = new MemoryCounter();
+    recordRateLimitHit(subject, none, { perSender: [], perConversation: [] });
+    expect(none.events).toEqual([]);
+    const senderOnly = new MemoryCounter();
+    recordRateLimitHit(subject, senderOnly, { perConversation: [] });
+    expect(senderOnly.events.map((e) => e.key)).toEqual(["sender:a@x.example"]);
+  });
 });
