@@ -224,6 +224,12 @@ export class InboundPipeline {
         return { action: "seen" };
       }
     }
+    // Participants by conversation, read once per resolution (resolving and recording both need them).
+    let known = new Map<string, string[] | undefined>();
+    const participantsOf = (id: string) => {
+      if (!known.has(id)) known.set(id, d.store.conversations.get(id)?.participants);
+      return known.get(id);
+    };
     const resolve = () =>
       resolveConversation(
         {
@@ -238,7 +244,7 @@ export class InboundPipeline {
         },
         {
           lookup: (id) => d.store.threads.get(id),
-          participants: (id) => d.store.conversations.get(id)?.participants,
+          participants: participantsOf,
           ownAddresses: d.ownAddresses,
           ownDomains: d.ownDomains,
           secret: d.secret,
@@ -250,7 +256,10 @@ export class InboundPipeline {
     const sender = parsed.from?.address.toLowerCase();
     if (this.#writes.pending > 0) {
       this.#writes.flushFor(this.#keys(thread.conversationId, sender));
-      if (this.#writes.pending === 0) thread = resolve();
+      if (this.#writes.pending === 0) {
+        known = new Map();
+        thread = resolve();
+      }
     }
     const guardInput: GuardInput = toGuardInput(parsed, thread.conversationId);
     const decision = await d.guard(guardInput, { account: m.account });
@@ -272,7 +281,7 @@ export class InboundPipeline {
       return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
     }
     const participants = conversationParticipants(
-      d.store.conversations.get(thread.conversationId)?.participants ?? [],
+      participantsOf(thread.conversationId) ?? [],
       parsed,
       d.ownAddresses,
     );
@@ -348,11 +357,11 @@ export class InboundPipeline {
     const d = this.#d;
     if (d.signal.aborted) return; // left as "received": resumed at the next start
     // The attempt is counted (committed) before the agent runs, in a commit shared with the others.
-    const { attempts, record } = await this.#writes.run(() => ({
-      attempts: d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
-      record: d.store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid),
-    }));
+    const record = await this.#writes.run(() =>
+      d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
+    );
     if (record?.status !== "received") return;
+    const attempts = record.attempts;
     if (attempts > d.config.watch.maxAttempts) {
       this.#quarantine(
         record,
@@ -362,9 +371,7 @@ export class InboundPipeline {
     }
     try {
       await d.deliver(message);
-      await this.#writes.run(() =>
-        d.store.inbound.put({ ...record, attempts, status: "handled", reason: undefined }),
-      );
+      await this.#writes.run(() => d.store.inbound.setStatus(where, "handled"));
       d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
       const meta = message.metadata as { from?: { address?: string }; subject?: string };
       this.#log.info(

@@ -50,8 +50,17 @@ export interface InboundLedger {
   getByMessageId(messageId: string): InboundRecord[];
   /** Inserts or replaces the record at this mailbox position. */
   put(record: Omit<InboundRecord, "receivedAt" | "updatedAt"> & { receivedAt?: string }): InboundRecord;
-  /** Increments attempts and returns the new count. */
-  bumpAttempts(account: string, mailbox: string, uidValidity: string, uid: number): number;
+  /** Increments attempts; returns the updated record (undefined when there is none). One statement. */
+  bumpAttempts(account: string, mailbox: string, uidValidity: string, uid: number): InboundRecord | undefined;
+  /**
+   * Sets the status of an existing record, and its reason (cleared when absent); false when there is
+   * none. The narrow write for a hand-over that finished (put rewrites the whole row).
+   */
+  setStatus(
+    position: Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">,
+    status: InboundStatus,
+    reason?: string,
+  ): boolean;
   /** Records not finished (status `received`), oldest first. */
   unfinished(account?: string): InboundRecord[];
   countByStatus(): Record<string, number>;

@@ -8,8 +8,9 @@ interface Job {
 
 /**
  * Group commit for the state store: synchronous write jobs queued during one turn of the event
- * loop run in one transaction (each in its own savepoint, so one failing job does not undo the
- * others), and each caller's promise settles only after that transaction has committed. A caller
+ * loop run in one transaction (when one of them throws, each runs again in a transaction of its
+ * own, so one failing job does not undo the others), and each caller's promise settles only after
+ * its transaction has committed. A caller
  * that awaits its job therefore never acts on a write that could still be lost.
  *
  * Why: SQLite writes every page a commit dirtied to the WAL (two writes per page); the ledger rows
@@ -64,25 +65,24 @@ export class GroupCommit {
     if (jobs.length === 0) return;
     this.#jobs = [];
     this.#keys = new Set();
-    const results: ({ ok: unknown } | { error: unknown })[] = [];
+    // Fast path: every job in one transaction, no savepoints. If one throws, nothing was committed:
+    // then each job runs in a transaction of its own, so one failing job does not undo the others.
+    let results: unknown[] | undefined;
     try {
-      this.#store.transaction(() => {
-        for (const job of jobs) {
-          try {
-            results.push({ ok: this.#store.transaction(job.run) });
-          } catch (error) {
-            results.push({ error });
-          }
-        }
-      });
-    } catch (error) {
-      for (const job of jobs) job.reject(error);
+      results = this.#store.transaction(() => jobs.map((job) => job.run()));
+    } catch {
+      results = undefined;
+    }
+    if (results) {
+      jobs.forEach((job, i) => job.resolve(results[i]));
       return;
     }
-    jobs.forEach((job, i) => {
-      const r = results[i]!;
-      if ("ok" in r) job.resolve(r.ok);
-      else job.reject(r.error);
-    });
+    for (const job of jobs) {
+      try {
+        job.resolve(this.#store.transaction(job.run));
+      } catch (error) {
+        job.reject(error);
+      }
+    }
   }
 }

@@ -68,7 +68,11 @@ export function inboundLedger(db: Database.Database): InboundLedger {
   );
   const bump = db.prepare(
     `UPDATE inbound SET attempts = attempts + 1, updated_at = ?
-     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ? RETURNING attempts`,
+     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ? RETURNING *`,
+  );
+  const status = db.prepare(
+    `UPDATE inbound SET status = ?, reason = ?, updated_at = ?
+     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?`,
   );
   const unfinishedAll = db.prepare(
     "SELECT * FROM inbound WHERE status = 'received' ORDER BY received_at, uid",
@@ -109,7 +113,10 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     },
     bumpAttempts(account, mailbox, uidValidity, uid) {
       const r = bump.get(iso(), account, mailbox, uidValidity, uid) as Row | undefined;
-      return r ? Number(r.attempts) : 0;
+      return r ? toInbound(r) : undefined;
+    },
+    setStatus(p, to, reason) {
+      return status.run(to, reason ?? null, iso(), p.account, p.mailbox, p.uidValidity, p.uid).changes > 0;
     },
     unfinished(account) {
       return ((account ? unfinishedAcc.all(account) : unfinishedAll.all()) as Row[]).map(toInbound);

@@ -29,7 +29,13 @@ describe("SQLite state store", () => {
       status: "received",
       attempts: 0,
     });
-    expect(a.inbound.bumpAttempts("hello@x.test", "INBOX", "42", 8)).toBe(1);
+    expect(a.inbound.bumpAttempts("hello@x.test", "INBOX", "42", 8)).toMatchObject({
+      uid: 8,
+      messageId: "m8@x.test",
+      status: "received",
+      attempts: 1,
+    });
+    expect(a.inbound.bumpAttempts("hello@x.test", "INBOX", "42", 9)).toBeUndefined();
     a.close();
     a.close(); // idempotent
     const b = openSqliteStore({ path });
@@ -41,6 +47,14 @@ describe("SQLite state store", () => {
     });
     const unfinished = b.inbound.unfinished();
     expect(unfinished.map((r) => [r.uid, r.attempts, r.status])).toEqual([[8, 1, "received"]]);
+    expect(b.inbound.setStatus(unfinished[0]!, "quarantined", "why")).toBe(true);
+    expect(b.inbound.getByUid("hello@x.test", "INBOX", "42", 8)).toMatchObject({
+      status: "quarantined",
+      reason: "why",
+      attempts: 1,
+      messageId: "m8@x.test",
+    });
+    expect(b.inbound.setStatus({ ...unfinished[0]!, uid: 99 }, "handled")).toBe(false);
     b.inbound.put({ ...unfinished[0]!, status: "handled" });
     expect(b.inbound.unfinished()).toEqual([]);
     expect(b.inbound.getByMessageId("m8@x.test")[0]?.status).toBe("handled");
