@@ -1,4 +1,5 @@
 import type { ImapFlow } from "imapflow";
+import { uidSet } from "./sync-plan.js";
 import type { Disposition } from "./types.js";
 
 /** Keyword set on mail refused by a guard, besides \Flagged (servers without keywords ignore it). */
@@ -66,7 +67,7 @@ export async function applyDispositions(
   const refused = items.filter(([, d]) => d.action === "refused").map(([u]) => u);
   const quarantined = items.filter(([, d]) => d.action === "quarantine").map(([u]) => u);
   if (seen.length > 0) {
-    const range = seen.join(",");
+    const range = uidSet(seen);
     await client.messageFlagsAdd(range, ["\\Seen"], { uid: true });
     if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
       await ensureMailbox(client, options.processedMailbox);
@@ -74,10 +75,10 @@ export async function applyDispositions(
     }
   }
   if (refused.length > 0)
-    await client.messageFlagsAdd(refused.join(","), ["\\Flagged", REFUSED_KEYWORD], { uid: true });
+    await client.messageFlagsAdd(uidSet(refused), ["\\Flagged", REFUSED_KEYWORD], { uid: true });
   if (quarantined.length > 0) {
     const target = options.quarantineMailbox ?? "Quarantine";
     await ensureMailbox(client, target);
-    await client.messageMove(quarantined.join(","), target, { uid: true });
+    await client.messageMove(uidSet(quarantined), target, { uid: true });
   }
 }

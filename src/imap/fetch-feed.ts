@@ -1,7 +1,7 @@
 import type { ImapFlow } from "imapflow";
 import type { InboundRecord } from "../store/types.js";
 import { headerMessageId } from "./header-id.js";
-import { batches } from "./sync-plan.js";
+import { batches, uidSet } from "./sync-plan.js";
 
 export interface FeedItem {
   uid: number;
@@ -98,7 +98,7 @@ export class UnitFeed {
     const batch = this.#batches[this.#nextBatch++]!;
     this.#metas = quiet(
       this.#client
-        .fetchAll(batch.join(","), { uid: true, size: true }, { uid: true })
+        .fetchAll(uidSet(batch), { uid: true, size: true }, { uid: true })
         .then((found) => found.map((m) => ({ uid: m.uid, size: m.size ?? 0 })).sort((a, b) => a.uid - b.uid)),
     );
   }
@@ -108,7 +108,7 @@ export class UnitFeed {
       unit.fetch.length === 0
         ? Promise.resolve(new Map<number, Buffer>())
         : this.#client
-            .fetchAll(unit.fetch.join(","), { uid: true, source: true }, { uid: true })
+            .fetchAll(uidSet(unit.fetch), { uid: true, source: true }, { uid: true })
             .then((fetched) => {
               const map = new Map<number, Buffer>();
               for (const f of fetched) if (f.source) map.set(f.uid, f.source);

@@ -38,3 +38,22 @@ export function batches<T>(items: T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * A UID set for a command (RFC 3501 §9 sequence-set): runs of consecutive UIDs as `a:b`, the rest
+ * comma-separated, in ascending order, duplicates dropped. `1,2,3,7` -> `1:3,7`. A backlog is mostly
+ * consecutive, so a FETCH or STORE of 100 UIDs is usually one short range instead of ~500 bytes
+ * that imapflow and the server would each have to walk.
+ */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    const start = sorted[i]!;
+    let end = start;
+    while (i + 1 < sorted.length && sorted[i + 1] === end + 1) end = sorted[++i]!;
+    i++;
+    parts.push(end === start ? String(start) : `${start}:${end}`);
+  }
+  return parts.join(",");
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { batches, newUids, planSync } from "../../../src/imap/sync-plan.js";
+import { batches, newUids, planSync, uidSet } from "../../../src/imap/sync-plan.js";
 
 const cursor = { account: "a@x", mailbox: "INBOX", uidValidity: "100", lastUid: 41 };
 
@@ -48,5 +48,15 @@ describe("newUids", () => {
   });
   it("batches", () => {
     expect(batches([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+  });
+});
+
+describe("uidSet", () => {
+  it("writes runs of consecutive UIDs as ranges, in ascending order, without duplicates", () => {
+    expect(uidSet([1, 2, 3, 7])).toBe("1:3,7");
+    expect(uidSet([9, 4, 5, 5, 1])).toBe("1,4:5,9");
+    expect(uidSet([42])).toBe("42");
+    expect(uidSet(Array.from({ length: 100 }, (_, i) => 101 + i))).toBe("101:200");
+    expect(uidSet([1, 3, 5])).toBe("1,3,5");
   });
 });
