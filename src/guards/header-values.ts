@@ -3,17 +3,33 @@
  * quoted strings per RFC 5322 §3.2. Everything here takes any string and never throws.
  */
 
-/** All values of a header, topmost first. Keys are expected lower-cased; other cases are found too. */
+/** Lower-cased name -> the first key of that name, per headers object (built once; guards ask ~40 names). */
+const indexes = new WeakMap<Record<string, string[]>, Map<string, string>>();
+
+function keyIndex(headers: Record<string, string[]>): Map<string, string> {
+  let index = indexes.get(headers);
+  if (!index) {
+    index = new Map();
+    for (const key of Object.keys(headers)) {
+      const lower = key.toLowerCase();
+      if (!index.has(lower)) index.set(lower, key);
+    }
+    indexes.set(headers, index);
+  }
+  return index;
+}
+
+/**
+ * All values of a header, topmost first. Keys are expected lower-cased; other cases are found too.
+ * The headers object is read as it was at the first call (it is indexed once).
+ */
 export function headerValues(headers: Record<string, string[]> | undefined, name: string): string[] {
   if (!headers) return [];
   const lower = name.toLowerCase();
   const direct = headers[lower];
   if (direct) return direct.filter((v): v is string => typeof v === "string");
-  for (const key of Object.keys(headers)) {
-    if (key.toLowerCase() === lower)
-      return (headers[key] ?? []).filter((v): v is string => typeof v === "string");
-  }
-  return [];
+  const key = keyIndex(headers).get(lower);
+  return key === undefined ? [] : (headers[key] ?? []).filter((v): v is string => typeof v === "string");
 }
 
 /** Whether a header is present at all (even empty). */
