@@ -1,6 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedConfig } from "../config/resolved.js";
-import { type Addr, composeMessage } from "../compose/index.js";
+import { type Addr, composeMessage, isValidMessageId } from "../compose/index.js";
 import type {
   MessageFormat,
   OutgoingAttachment,
@@ -15,6 +15,7 @@ import type { ConversationState, StateStore } from "../store/types.js";
 import {
   buildReplyHeaders,
   encodeOutgoingMessageId,
+  type ReplyParent,
   normaliseMessageId,
   randomUnique,
   replySubject,
@@ -34,6 +35,20 @@ export interface OutboundDeps {
 }
 
 type Body = { content: string; attachments: OutgoingAttachment[] };
+
+/**
+ * Threading headers of a reply, without the ids the composer cannot write back unchanged (longer
+ * than 250 characters, non-ASCII, spaces, angle brackets). A message with such a Message-ID is still
+ * answered, in its conversation; only mail clients cannot thread the reply under it by that id.
+ */
+function replyHeaders(parent: ReplyParent) {
+  const inReplyTo = parent.inReplyTo === undefined ? [] : [parent.inReplyTo].flat();
+  return buildReplyHeaders({
+    messageId: isValidMessageId(parent.messageId) ? parent.messageId : "",
+    inReplyTo: inReplyTo.filter(isValidMessageId),
+    references: (parent.references ?? []).filter(isValidMessageId),
+  });
+}
 type Meta = { address: string; name?: string };
 
 const lower = (s: string) => s.trim().toLowerCase();
@@ -86,7 +101,7 @@ export class Outbound {
         code: "REPLY_NO_RECIPIENT",
         stage: "channel",
       });
-    const headers = buildReplyHeaders({
+    const headers = replyHeaders({
       messageId: inbound.messageId,
       ...(m.inReplyTo ? { inReplyTo: m.inReplyTo } : {}),
       references: m.references ?? [],
@@ -122,7 +137,7 @@ export class Outbound {
     const key = options.idempotencyKey ?? `send:${conversationId}:${randomUnique()}`;
     const explicitTo = list(options.to).map(lower);
     if (state && explicitTo.length === 0) {
-      const headers = buildReplyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
+      const headers = replyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
       return this.#record({
         key,
         account: this.#account(state.account),
@@ -155,7 +170,7 @@ export class Outbound {
       subject: options.subject ?? "A message from your assistant",
       ...(state
         ? (() => {
-            const h = buildReplyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
+            const h = replyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
             return { inReplyTo: h.inReplyTo, references: h.references };
           })()
         : {}),

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel, MessageFormat } from "../../src/index.js";
 import { stackChannel } from "../support/channel.js";
 import { byMessageId, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
-import { loadStackEnv } from "../support/stack.js";
+import { deliverRaw, loadStackEnv } from "../support/stack.js";
 
 const stack = loadStackEnv();
 const { assistant, alice, bob } = stack.users;
@@ -156,5 +156,40 @@ describe("a person writes, the assistant replies (public API, real Dovecot + Pos
     expect(box.find((m) => m.messageId === sent)!.flags.has("\\Seen")).toBe(false);
     expect(calls).toBe(0);
     expect((await readMailbox(bob)).length).toBe(0);
+  });
+
+  it("answers a message whose ids cannot be written back, leaving those ids out of the reply's headers", async () => {
+    const seen: MessageFormat[] = [];
+    ({ channel } = await stackChannel(async (m) => {
+      seen.push(m);
+      return "Yes, I can.";
+    }));
+    const quarantined: unknown[] = [];
+    channel.events.on("quarantined", (q) => quarantined.push(q));
+    await channel.start();
+    // RFC 5322 sets no length limit, but the composer writes back only ids of at most 250
+    // printable ASCII characters; a References id in raw UTF-8 cannot be written either.
+    const longId = `${"x".repeat(300)}@long.example.test`;
+    const raw = [
+      `From: Alice <${alice.address}>`,
+      `To: ${assistant.address}`,
+      "Subject: An unwieldy id",
+      `Message-ID: <${longId}>`,
+      "References: <root-1@example.test> <käse@example.test>",
+      `Date: ${new Date().toUTCString()}`,
+      "MIME-Version: 1.0",
+      "Content-Type: text/plain; charset=utf-8",
+      "",
+      "Can you still answer me?",
+      "",
+    ].join("\r\n");
+    await deliverRaw(raw, { from: alice.address, to: [assistant.address] });
+    const inbox = await waitForMail(alice, (ms) => ms.some((m) => m.subject === "Re: An unwieldy id"));
+    const reply = inbox.find((m) => m.subject === "Re: An unwieldy id")!;
+    expect(reply.text).toContain("Yes, I can.");
+    expect(reply.inReplyTo).toBeUndefined();
+    expect(reply.references).toBe("<root-1@example.test>");
+    expect(seen.map((m) => m.messageId)).toEqual([longId]);
+    expect(quarantined).toEqual([]);
   });
 });
