@@ -74,7 +74,7 @@ export class GroupCommit {
       results = undefined;
     }
     if (results) {
-      jobs.forEach((job, i) => job.resolve(results[i]));
+      for (const [i, job] of jobs.entries()) job.resolve(results[i]);
       return;
     }
     for (const job of jobs) {
