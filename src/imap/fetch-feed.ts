@@ -25,8 +25,8 @@ export interface UnitFeedOptions {
   inlineBytes: number;
   /** Whole messages fetched together add up to at most this many bytes (one message always fits). */
   groupBytes: number;
-  /** The ledger record of a UID. */
-  record(uid: number): InboundRecord | undefined;
+  /** The ledger records of a batch's UIDs (absent: no record). */
+  records(uids: readonly number[]): Map<number, InboundRecord>;
   /** A record that needs no download (handled, ignored, ...). */
   isFinal(record: InboundRecord): boolean;
 }
@@ -120,6 +120,7 @@ export class UnitFeed {
 
   /** Splits one batch (UID order) into units. Pure apart from the ledger reads. */
   #plan(metas: { uid: number; size: number }[]): Pending[] {
+    const records = this.#o.records(metas.map((m) => m.uid));
     const units: Pending[] = [];
     let group: Pending = { items: [], fetch: [] };
     let bytes = 0;
@@ -129,7 +130,7 @@ export class UnitFeed {
       bytes = 0;
     };
     for (const meta of metas) {
-      const record = this.#o.record(meta.uid);
+      const record = records.get(meta.uid);
       const item: FeedItem = { ...meta, ...(record ? { record } : {}) };
       if (record && this.#o.isFinal(record)) {
         group.items.push(item);

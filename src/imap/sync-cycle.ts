@@ -103,7 +103,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     batchSize: ctx.batchSize,
     inlineBytes: Math.min(ctx.inlineFetchBytes, ctx.maxMessageBytes),
     groupBytes: ctx.inlineFetchBytes * 4,
-    record: (uid) => ctx.store.inbound.getByUid(ctx.account, ctx.mailbox, uidValidity, uid),
+    records: (uids) => ctx.store.inbound.getByUids(ctx.account, ctx.mailbox, uidValidity, uids),
     isFinal: (record) => FINAL.has(record.status),
   });
   // Messages fetched whole are handed over with up to `window` in flight (the handler converts

@@ -46,6 +46,13 @@ export interface InboundRecord {
 export interface InboundLedger {
   /** The record for this mailbox position, if any. */
   getByUid(account: string, mailbox: string, uidValidity: string, uid: number): InboundRecord | undefined;
+  /** The records of several positions of one mailbox, by UID (one query; absent UIDs are not in the map). */
+  getByUids(
+    account: string,
+    mailbox: string,
+    uidValidity: string,
+    uids: readonly number[],
+  ): Map<number, InboundRecord>;
   /** All records of a Message-ID (it can arrive in several mailboxes). */
   getByMessageId(messageId: string): InboundRecord[];
   /** Inserts or replaces the record at this mailbox position. */

@@ -54,6 +54,9 @@ export function inboundLedger(db: Database.Database): InboundLedger {
   const byUid = db.prepare(
     "SELECT * FROM inbound WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?",
   );
+  const byUidRange = db.prepare(
+    "SELECT * FROM inbound WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid BETWEEN ? AND ?",
+  );
   const byMid = db.prepare("SELECT * FROM inbound WHERE message_id = ? ORDER BY received_at");
   const put = db.prepare(
     `INSERT INTO inbound (account, mailbox, uid_validity, uid, message_id, conversation_id, status, attempts, reason,
@@ -85,6 +88,22 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     getByUid(account, mailbox, uidValidity, uid) {
       const r = byUid.get(account, mailbox, uidValidity, uid) as Row | undefined;
       return r ? toInbound(r) : undefined;
+    },
+    getByUids(account, mailbox, uidValidity, uids) {
+      const out = new Map<number, InboundRecord>();
+      if (uids.length === 0) return out;
+      const wanted = new Set(uids);
+      let lo = Number.POSITIVE_INFINITY;
+      let hi = Number.NEGATIVE_INFINITY;
+      for (const u of uids) {
+        if (u < lo) lo = u;
+        if (u > hi) hi = u;
+      }
+      for (const r of byUidRange.all(account, mailbox, uidValidity, lo, hi) as Row[]) {
+        const uid = Number(r.uid);
+        if (wanted.has(uid)) out.set(uid, toInbound(r));
+      }
+      return out;
     },
     getByMessageId(messageId) {
       return (byMid.all(messageId) as Row[]).map(toInbound);

@@ -62,6 +62,21 @@ describe("SQLite state store", () => {
     b.close();
   });
 
+  it("reads the records of several UIDs of one mailbox at once", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const base = { account: "hello@x.test", mailbox: "INBOX", status: "received" as const, attempts: 0 };
+    s.inbound.put({ ...base, uidValidity: "42", uid: 8, messageId: "m8@x.test" });
+    s.inbound.put({ ...base, uidValidity: "42", uid: 12, messageId: "m12@x.test" });
+    s.inbound.put({ ...base, uidValidity: "43", uid: 10, messageId: "m10@x.test" });
+    s.inbound.put({ ...base, mailbox: "Other", uidValidity: "42", uid: 9, messageId: "m9@x.test" });
+    const some = s.inbound.getByUids("hello@x.test", "INBOX", "42", [12, 9, 8, 11, 10]);
+    expect([...some.keys()].sort((a, b) => a - b)).toEqual([8, 12]);
+    expect(some.get(12)?.messageId).toBe("m12@x.test");
+    expect(s.inbound.getByUids("hello@x.test", "INBOX", "42", [10]).size).toBe(0);
+    expect(s.inbound.getByUids("hello@x.test", "INBOX", "42", []).size).toBe(0);
+    s.close();
+  });
+
   it("keeps the first conversation a Message-ID was seen in", () => {
     const s = openSqliteStore({ path: ":memory:" });
     s.threads.put({
