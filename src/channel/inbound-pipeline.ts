@@ -306,13 +306,15 @@ export class InboundPipeline {
         lastReferences: parsed.references,
         updatedAt: now,
       });
-      d.store.inbound.put({ ...common, status: "received", attempts: 0 });
+      // The first attempt is counted here, in the hand-over's own commit (see #handle).
+      const record = d.store.inbound.put({ ...common, status: "received", attempts: 1 });
       d.recordAccepted(guardInput);
+      return record;
     }, [`id:${normaliseMessageId(parsed.messageId)}`, ...this.#keys(thread.conversationId, sender)]);
     queued();
-    await written;
+    const record = await written;
     const message = await this.#format(parsed, m, thread.conversationId, thread.via, decision);
-    this.#enqueue(message, where);
+    this.#enqueue(message, where, record);
     return "pending";
   }
 
@@ -343,23 +345,28 @@ export class InboundPipeline {
     });
   }
 
-  #enqueue(message: MessageFormat, where: Position): void {
+  /** `counted`: the record whose first attempt the hand-over already counted (no write before the agent). */
+  #enqueue(message: MessageFormat, where: Position, counted?: InboundRecord): void {
     this.#inflight.add(key(where));
     this.#d.queue
-      .push(message.conversationId, () => this.#handle(message, where))
+      .push(message.conversationId, () => this.#handle(message, where, counted))
       .catch((error) => this.#log.error({ err: error, messageId: message.messageId }, "handling crashed"))
       .finally(() => {
         if (!this.#retrying.has(key(where))) this.#inflight.delete(key(where));
       });
   }
 
-  async #handle(message: MessageFormat, where: Position): Promise<void> {
+  async #handle(message: MessageFormat, where: Position, counted?: InboundRecord): Promise<void> {
     const d = this.#d;
     if (d.signal.aborted) return; // left as "received": resumed at the next start
-    // The attempt is counted (committed) before the agent runs, in a commit shared with the others.
-    const record = await this.#writes.run(() =>
-      d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
-    );
+    // Every attempt is counted (committed) before the agent runs: the first one by the hand-over's
+    // commit, a retry or a resumed message here, in a commit shared with the others. A process that
+    // crashes on a message therefore meets it with a higher count each time and quarantines it.
+    const record =
+      counted ??
+      (await this.#writes.run(() =>
+        d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
+      ));
     if (record?.status !== "received") return;
     const attempts = record.attempts;
     if (attempts > d.config.watch.maxAttempts) {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel } from "../../src/index.js";
 import { stackChannel, stackChannelEnv } from "../support/channel.js";
-import { exited, readAgentLog, startChannelChild } from "../support/child.js";
+import { exited, readAgentLog, spawnChannelChild, startChannelChild } from "../support/child.js";
 import { appendAs, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
 import { deliverRaw, loadStackEnv, stackCtl } from "../support/stack.js";
 
@@ -126,4 +126,39 @@ describe("robots get no reply (public API)", () => {
     expect(calls).toBe(0);
     expect(channel.store!.outbox.countByStatus()).toEqual({});
   });
+});
+
+describe("a message the process keeps crashing on (child process, real Dovecot + Postfix)", () => {
+  it("is quarantined after max_attempts hand-overs that never finished, and the channel goes on", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ec-poison-"));
+    const log = join(stateDir, "agent.jsonl");
+    const env = {
+      ...stackChannelEnv(stack, { stateDir }),
+      EC_AGENT_LOG: log,
+      EC_KILL_ON_SUBJECT: "Poison",
+      EMAIL_MAX_ATTEMPTS: "3",
+    };
+    const poison = await sendAs(alice, {
+      to: assistant.address,
+      subject: "Poison",
+      text: "Whoever reads this crashes.",
+    });
+    await waitForMail(assistant, (ms) => ms.some((m) => m.messageId === poison));
+    // Three runs, each killed (SIGKILL) by the message as soon as the agent is handed it.
+    for (let run = 1; run <= 3; run++) {
+      child = spawnChannelChild(env);
+      await exited(child);
+      expect(child.signalCode).toBe("SIGKILL");
+    }
+    const starts = () => readAgentLog(log).filter((e) => e.event === "start");
+    expect(starts()).toHaveLength(3);
+    expect(new Set(starts().map((e) => e.pid)).size).toBe(3);
+    // The fourth run meets it a fourth time: quarantined, with the reason, never handed over again.
+    child = await startChannelChild(env);
+    await waitForMail(assistant, (ms) => ms.some((m) => m.messageId === poison), { mailbox: "Quarantine" });
+    expect(starts()).toHaveLength(3);
+    const later = await sendAs(alice, { to: assistant.address, subject: "After the poison", text: "Hello?" });
+    await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === later), { timeoutMs: 60_000 });
+    expect((await readMailbox(alice)).filter((m) => m.inReplyTo === poison)).toHaveLength(0);
+  }, 180_000);
 });

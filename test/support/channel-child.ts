@@ -4,6 +4,8 @@
  * per call: the messageId, conversationId and pid) before it answers, optionally after a delay.
  * EC_KILL_ON_FIRST_SEND=1 kills the process (SIGKILL) at its first SMTP send attempt, that is after
  * the agent answered and the reply was written to the outbox, before anything reached the server.
+ * EC_KILL_ON_SUBJECT=<subject> kills the process (SIGKILL) whenever the agent is handed a message
+ * with that subject (a message the process keeps crashing on).
  */
 import { appendFileSync } from "node:fs";
 import { createLogger, EmailChannel, loadConfig } from "../../src/index.js";
@@ -14,12 +16,15 @@ const delayMs = Number(process.env.EC_AGENT_DELAY_MS ?? "0");
 const config = await loadConfig({ env: process.env });
 const logger = createLogger({ level: process.env.LOG_LEVEL ?? "warn", pretty: false });
 const killOnSend = process.env.EC_KILL_ON_FIRST_SEND === "1";
+const killOnSubject = process.env.EC_KILL_ON_SUBJECT;
 const channel = new EmailChannel(
   async (m) => {
     appendFileSync(
       log,
       `${JSON.stringify({ event: "start", messageId: m.messageId, conversationId: m.conversationId, pid: process.pid })}\n`,
     );
+    if (killOnSubject && (m.metadata as { subject?: string }).subject === killOnSubject)
+      process.kill(process.pid, "SIGKILL");
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
     appendFileSync(log, `${JSON.stringify({ event: "answer", messageId: m.messageId, pid: process.pid })}\n`);
     return `ack ${m.messageId}`;

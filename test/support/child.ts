@@ -1,13 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
+/** Spawns test/support/channel-child.ts with `env` (it prints READY once the channel listens). */
+export function spawnChannelChild(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", "test/support/channel-child.ts"], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
 /** Starts test/support/channel-child.ts with `env`; resolves once the channel listens. */
 export function startChannelChild(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--import", "tsx", "test/support/channel-child.ts"], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "inherit"],
-    });
+    const p = spawnChannelChild(env);
     p.stdout!.on("data", (d: Buffer) => {
       if (d.toString().includes("READY")) resolve(p);
     });
