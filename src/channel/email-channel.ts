@@ -236,9 +236,9 @@ export class EmailChannel extends BaseChannel {
         : convertMessage,
       guard: (input) => guards.decide(input),
       recordAccepted: (input) => guards.recordAccepted(input),
-      ...(this.#profiles(store)
-        ? { lookupProfile: (addr: string) => this.#profiles(store)!.lookupByEmail(addr) }
-        : {}),
+      // The in-memory index (loaded before the watchers start, kept current by each CardDAV sync):
+      // no store query per message.
+      lookupProfile: (addr: string) => profileIndex.lookupByEmail(addr),
       deliver: (message) => this.handleMessage(message),
       settle: (account, mailbox, uid, disposition) =>
         watchers.get(`${account}\u0000${mailbox}`)?.settle(uid, disposition),
@@ -310,6 +310,9 @@ export class EmailChannel extends BaseChannel {
       calendar,
       contacts,
     };
+    // Contacts admit senders (allow_contacts) and enrich messages from the first sync on: the index
+    // is loaded from the stored profiles before any watcher hands a message over.
+    await profileIndex.refresh();
     await dispatcher.start();
     const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -67,15 +67,13 @@ describe("CalDAV and CardDAV through the channel (real Radicale)", () => {
     const title = uniqueName("Dentist");
     // The agent's write path: an event 10 minutes ahead with an alarm 9 min 50 s before it (10 s from now).
     const start = new Date(Date.now() + 10 * 60_000);
-    const written = await channel
-      .tools()
-      .createEvent({
-        title,
-        start,
-        end: new Date(start.getTime() + 30 * 60_000),
-        alarmMinutesBefore: 10,
-        location: "Main St 1",
-      });
+    const written = await channel.tools().createEvent({
+      title,
+      start,
+      end: new Date(start.getTime() + 30 * 60_000),
+      alarmMinutesBefore: 10,
+      location: "Main St 1",
+    });
     expect(written.uid).toBeTruthy();
     const inbox = await waitForMail(assistant, (ms) => ms.some((m) => m.subject === `Reminder: ${title}`), {
       timeoutMs: 90_000,
@@ -116,5 +114,36 @@ describe("CalDAV and CardDAV through the channel (real Radicale)", () => {
       organization: "Wonderland Ltd",
     });
     expect(ignored.map((i) => i.code).filter((c) => c.startsWith("ALLOWLIST"))).toEqual(["ALLOWLIST_DENIED"]);
+  }, 120_000);
+
+  it("admits a contact's mail that waited while the channel was down, from the stored contacts", async () => {
+    await purgeMailbox(assistant);
+    const stateDir = mkdtempSync(join(tmpdir(), "ec-contacts-restart-"));
+    const env = { EMAIL_ALLOWED_SENDERS: "nobody@example.org", EMAIL_ALLOW_CONTACTS: "true" };
+    // First run: the address book is synced into the state store.
+    ({ channel } = await stackChannel(async () => undefined, { stateDir, env: { ...davEnv, ...env } }));
+    await channel.start();
+    expect((await channel.store!.profiles.lookupByEmail(alice.address))?.displayName).toBe("Alice Liddell");
+    await channel.stop();
+    // While it is down, a contact writes.
+    const waited = (
+      await sendAs(alice, { to: assistant.address, subject: "Written while you were away", text: "hi" })
+    ).replace(/^<|>$/g, "");
+    await waitForMail(assistant, (ms) => ms.some((m) => m.subject === "Written while you were away"));
+    // Second run, CardDAV not even configured: the stored contacts decide from the first sync on.
+    const seen: MessageFormat[] = [];
+    ({ channel } = await stackChannel(async (m) => void seen.push(m), { stateDir, env }));
+    const refused: string[] = [];
+    channel.events.on("ignored", (e: { code: string }) => {
+      if (e.code.startsWith("ALLOWLIST")) refused.push(e.code);
+    });
+    await channel.start();
+    const end = Date.now() + 20_000;
+    while (!seen.some((m) => m.messageId === waited) && refused.length === 0 && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    // (Reminder mail the channel sent itself in earlier tests may arrive too: ignored as its own mail.)
+    expect(refused).toEqual([]);
+    expect(seen.map((m) => m.messageId)).toEqual([waited]);
+    expect(seen[0]!.metadata.senderProfile).toMatchObject({ name: "Alice Liddell" });
   }, 120_000);
 });
