@@ -14,13 +14,21 @@ export interface SplitAddress {
   domain: string;
 }
 
+/** Recently normalised domains (a few senders' domains recur in every message; IDNA is not cheap). */
+const domains = new Map<string, string>();
+const DOMAIN_CACHE_SIZE = 1024;
+
 /** The ASCII form of a domain (IDNA), lower-case; "" when it is not a valid domain. */
 export function normaliseDomain(domain: string): string {
+  const known = domains.get(domain);
+  if (known !== undefined) return known;
   let d = domain.normalize("NFC").trim().toLowerCase();
   if (d.endsWith(".")) d = d.slice(0, -1);
-  if (d === "" || /[\s@<>()[\],;:"\\]/.test(d)) return "";
   // domainToASCII returns "" for an invalid name; ASCII names pass through.
-  return domainToASCII(d);
+  const ascii = d === "" || /[\s@<>()[\],;:"\\]/.test(d) ? "" : domainToASCII(d);
+  if (domains.size >= DOMAIN_CACHE_SIZE) domains.clear();
+  domains.set(domain, ascii);
+  return ascii;
 }
 
 /** `local@domain` in comparison form, or "" when the value is not an address. */

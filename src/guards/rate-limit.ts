@@ -68,17 +68,21 @@ export function checkRateLimits(
   limits: RateLimits = {},
   counter: RateCounter,
 ): RateLimitVerdict {
+  const perSender = limits.perSender ?? DEFAULT_RATE_LIMITS.perSender;
+  const perConversation = limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation;
+  if (perSender.length === 0 && perConversation.length === 0)
+    return { ok: true, guard: "rate-limit", usage: [] };
   const keys = rateLimitKeys(subject);
   const scopes: { key: string | undefined; windows: readonly RateWindow[]; code: string; label: string }[] = [
     {
       key: keys.sender,
-      windows: limits.perSender ?? DEFAULT_RATE_LIMITS.perSender,
+      windows: perSender,
       code: "RATE_LIMIT_SENDER",
       label: "sender",
     },
     {
       key: keys.conversation,
-      windows: limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation,
+      windows: perConversation,
       code: "RATE_LIMIT_CONVERSATION",
       label: "conversation",
     },
