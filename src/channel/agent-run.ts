@@ -21,6 +21,12 @@ export class AgentTimeoutError extends EmailChannelError {
 }
 
 /**
+ * The abort reason once a run is over (its tools must stop): one shared object, because
+ * `abort()` without a reason builds a DOMException with a stack trace for every message.
+ */
+const RUN_OVER = Object.freeze(new Error("the agent run is over"));
+
+/**
  * Runs the agent on one message with an AbortSignal that fires on timeout or when the channel stops,
  * and collects everything it yields (promise, array or async iterable).
  */
@@ -61,7 +67,7 @@ export async function runAgent(
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener("abort", onOuterAbort);
-    controller.abort();
+    controller.abort(RUN_OVER);
   }
 }
 
