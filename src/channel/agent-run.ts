@@ -85,3 +85,41 @@ export function joinReplies(
     attachments: parts.flatMap((p) => p.attachments),
   };
 }
+
+/** What to send for one inbound message: the agent's joined replies, or an apology when it failed. */
+export interface AgentTurn {
+  body: { content: string; attachments: OutgoingAttachment[] };
+  kind: "reply" | "apology";
+}
+
+/**
+ * One agent turn for one inbound message: runs the agent (see runAgent) and joins its replies; an
+ * agent error becomes an apology (logged through `onError`), except when `signal` aborted (the channel
+ * is stopping: the error is rethrown and the message resumes later). Undefined: no answer.
+ */
+export async function agentTurn(
+  agent: Agent,
+  message: MessageFormat,
+  context: Omit<AgentContext, "signal">,
+  options: {
+    timeoutMs: number;
+    signal: AbortSignal;
+    apology: string;
+    onStatus?: (text: string) => void;
+    onError: (error: unknown) => void;
+  },
+): Promise<AgentTurn | undefined> {
+  try {
+    const collected = await runAgent(agent, message, context, {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+    });
+    const body = joinReplies(collected);
+    return body ? { body, kind: "reply" } : undefined;
+  } catch (error) {
+    if (options.signal.aborted) throw error;
+    options.onError(error);
+    return { body: { content: options.apology, attachments: [] }, kind: "apology" };
+  }
+}

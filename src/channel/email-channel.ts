@@ -12,47 +12,31 @@ import type {
   SentMessage,
 } from "../contract/index.js";
 import { EmailChannelError } from "../errors/index.js";
-import { MailboxWatcher } from "../imap/mailbox-watcher.js";
+import type { MailboxWatcher } from "../imap/mailbox-watcher.js";
 import type { WatcherHealth } from "../imap/types.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { convertMessage } from "../mime/index.js";
-import { OutboxDispatcher } from "../outbox/dispatcher.js";
 import { KeyedQueue } from "../runtime/keyed-queue.js";
-import { SmtpSender } from "../smtp/index.js";
-import type { OutboundSender } from "../smtp/types.js";
 import { openSqliteStore } from "../store/index.js";
 import type { StateStore } from "../store/types.js";
-import { joinReplies, runAgent } from "./agent-run.js";
+import { agentTurn } from "./agent-run.js";
 import { AccountTools } from "./agent-tools.js";
 import { GuardStage } from "./guard-stage.js";
 import { domainOf, threadSecret } from "./identity.js";
 import { InboundPipeline } from "./inbound-pipeline.js";
 import type { EmailChannelOptions } from "./options.js";
 import { Outbound } from "./outbound.js";
-import { SentFolder } from "./sent-folder.js";
-import { CalendarFeed } from "../sync/calendar-feed.js";
-import { ContactsFeed } from "../sync/contacts-feed.js";
-import { reminderMail } from "./reminder-mail.js";
+import {
+  buildFeeds,
+  buildOutbox,
+  buildSenders,
+  buildWatchers,
+  type Running,
+  stopParts,
+  warnAboutAllowlist,
+  watcherKey,
+} from "./parts.js";
 import { contactsAllowlist, ProfileIndex } from "../profiles/index.js";
-
-/** Accounts watching more mailboxes than this get no IDLE listener (see MailboxWatcherOptions.listener). */
-const LISTENER_MAX_MAILBOXES = 4;
-
-interface Running {
-  store: StateStore;
-  ownsStore: boolean;
-  abort: AbortController;
-  queue: KeyedQueue;
-  watchers: Map<string, MailboxWatcher>;
-  dispatcher: OutboxDispatcher;
-  senders: Map<string, OutboundSender>;
-  sentFolder: SentFolder;
-  pipeline: InboundPipeline;
-  outbound: Outbound;
-  guards: GuardStage;
-  calendar: CalendarFeed;
-  contacts: ContactsFeed;
-}
 
 /**
  * The email channel: an assistant's mailbox behind the runtime's BaseChannel contract. It wires the
@@ -143,12 +127,7 @@ export class EmailChannel extends BaseChannel {
     const secret = threadSecret(store);
     const ownAddresses = c.accounts.map((a) => a.address);
     const ownDomains = [...new Set(ownAddresses.map(domainOf))];
-    if (c.allowedSenders.includes("*"))
-      log.warn('allowed_senders is "*": everybody may talk to the assistant (an explicit choice)');
-    if (c.allowedSenders.length === 0 && !c.allowContacts)
-      log.warn(
-        "allowed_senders is empty: nobody may talk to the assistant; mail is recorded but not answered",
-      );
+    warnAboutAllowlist(c, log);
     const profileIndex = new ProfileIndex(this.#profiles(store)!);
     const guards = new GuardStage({
       config: c,
@@ -156,59 +135,8 @@ export class EmailChannel extends BaseChannel {
       ownAddresses,
       contacts: contactsAllowlist(profileIndex),
     });
-    const senders = new Map<string, OutboundSender>();
-    for (const a of c.accounts) {
-      senders.set(
-        a.address,
-        this.#options.senderFactory?.(a.address) ??
-          new SmtpSender({
-            host: c.smtp.host,
-            port: c.smtp.port,
-            secure: c.smtp.tls,
-            auth: { user: a.smtp.username, pass: a.smtp.password.reveal() },
-            tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.ca ? { ca: c.tls.ca } : {}) },
-            maxConnections: c.smtp.maxConnections,
-            rateLimitPerSecond: c.smtp.rateLimitPerSecond,
-            logger: log.child({ account: a.address, stage: "smtp" }),
-          }),
-      );
-    }
-    const sentFolder = new SentFolder({
-      endpoint: c.imap,
-      tls: c.tls,
-      accounts: c.accounts,
-      logger: log.child({ stage: "sent-folder" }),
-    });
-    const dispatcher = new OutboxDispatcher({
-      repo: store.outbox,
-      sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
-      logger: log.child({ stage: "outbox" }),
-      onSent: async (entry, info) => {
-        if (!info.replayed)
-          this.events.emit("sent", {
-            key: entry.key,
-            messageId: entry.messageId,
-            conversationId: entry.conversationId,
-          });
-        if (!c.reply.saveToSent) {
-          store.outbox.markSavedToSent(entry.key); // nothing to copy: never replay it
-          return;
-        }
-        try {
-          await sentFolder.append(entry.account, entry.raw);
-          store.outbox.markSavedToSent(entry.key);
-        } catch (error) {
-          log.warn(
-            { err: error, messageId: entry.messageId },
-            "could not copy the sent message to Sent; will retry at the next start",
-          );
-        }
-      },
-    });
-    dispatcher.on("permanentFailure", (entry, error) => {
-      log.error({ messageId: entry.messageId, key: entry.key, err: error }, "message will not be delivered");
-      this.events.emit("sendFailed", { key: entry.key, messageId: entry.messageId, error: error.message });
-    });
+    const senders = buildSenders(c, log, this.#options.senderFactory);
+    const { dispatcher, sentFolder } = buildOutbox({ c, store, senders, log, events: this.events });
     const outbound = new Outbound({
       config: c,
       store,
@@ -221,7 +149,7 @@ export class EmailChannel extends BaseChannel {
     });
     const queue = new KeyedQueue(c.watch.concurrency);
     const customConvert = this.#options.convert;
-    const watchers = new Map<string, MailboxWatcher>();
+    let watchers = new Map<string, MailboxWatcher>();
     const pipeline = new InboundPipeline({
       config: c,
       store,
@@ -241,59 +169,19 @@ export class EmailChannel extends BaseChannel {
       lookupProfile: (addr: string) => profileIndex.lookupByEmail(addr),
       deliver: (message) => this.handleMessage(message),
       settle: (account, mailbox, uid, disposition) =>
-        watchers.get(`${account}\u0000${mailbox}`)?.settle(uid, disposition),
+        watchers.get(watcherKey(account, mailbox))?.settle(uid, disposition),
       signal: abort.signal,
     });
-    for (const a of c.accounts) {
-      for (const mailbox of a.mailboxes) {
-        const w = new MailboxWatcher({
-          account: a,
-          mailbox,
-          endpoint: c.imap,
-          tls: c.tls,
-          store,
-          handler: pipeline.handler(),
-          logger: log,
-          idle: c.watch.idle,
-          pollIntervalMs: c.watch.pollIntervalMs,
-          sweepIntervalMs: c.watch.sweepIntervalMs,
-          initialSync: c.watch.initialSync,
-          maxMessageBytes: c.watch.maxMessageBytes,
-          quarantineMailbox: c.watch.quarantineMailbox,
-          ...(c.watch.processedMailbox ? { processedMailbox: c.watch.processedMailbox } : {}),
-          // The IDLE-only second connection doubles the sessions per account: only while that
-          // stays well under the servers' per-user limits (Dovecot 10 per user and IP, Gmail 15).
-          listener: a.mailboxes.length <= LISTENER_MAX_MAILBOXES,
-        });
-        w.on("health", (h: WatcherHealth) => this.events.emit("health", h));
-        watchers.set(`${a.address}\u0000${mailbox}`, w);
-      }
-    }
-    const reminderSink = this.reminderSink ?? store.reminders;
-    const calendar = new CalendarFeed({
-      config: c,
+    watchers = buildWatchers({ c, store, handler: pipeline.handler(), log, events: this.events });
+    const { calendar, contacts } = buildFeeds({
+      c,
       store,
-      sink: reminderSink,
-      logger: log,
-      fire: async (reminder, ctx) => {
-        this.events.emit("reminder", { reminder, late: ctx.late });
-        if (!c.reminders.emailUser) return;
-        const mail = reminderMail(reminder, { late: ctx.late, timeZone: c.timezone });
-        const account = reminder.userId.replace(/^email:/, "");
-        await outbound.send(mail.conversationId, mail.body, {
-          to: account,
-          from: account,
-          subject: mail.subject,
-          idempotencyKey: mail.key,
-        });
-      },
-    });
-    const contacts = new ContactsFeed({
-      config: c,
-      store,
-      sink: this.#profiles(store)!,
-      logger: log,
-      index: profileIndex,
+      log,
+      events: this.events,
+      outbound,
+      reminderSink: this.reminderSink ?? store.reminders,
+      profileSink: this.#profiles(store)!,
+      profileIndex,
     });
     this.#running = {
       store,
@@ -354,22 +242,7 @@ export class EmailChannel extends BaseChannel {
     const r = this.#running;
     if (!r) return;
     this.#running = undefined;
-    await Promise.all([...r.watchers.values()].map((w) => w.stop()));
-    const drained = await Promise.race([
-      r.queue.onIdle().then(() => true),
-      new Promise<boolean>((res) =>
-        setTimeout(() => res(false), this.#options.stopTimeoutMs ?? 30_000).unref(),
-      ),
-    ]);
-    r.abort.abort();
-    if (!drained)
-      this.logger.warn("stop: agent work still running was aborted; it resumes at the next start");
-    r.pipeline.stop();
-    await Promise.all([r.calendar.stop(), r.contacts.stop()]);
-    await r.dispatcher.stop();
-    await Promise.all([...r.senders.values()].map((s) => (s as { close?: () => Promise<void> }).close?.()));
-    await r.sentFolder.stop();
-    if (r.ownsStore) r.store.close();
+    await stopParts(r, { stopTimeoutMs: this.#options.stopTimeoutMs ?? 30_000, log: this.logger });
     this.logger.info("email channel stopped");
   }
 
@@ -389,39 +262,29 @@ export class EmailChannel extends BaseChannel {
       content: message.content,
       at: new Date(),
     });
-    const key = `${message.messageId}#0`;
-    let body:
-      | { content: string; attachments: import("../contract/types.js").OutgoingAttachment[] }
-      | undefined;
-    let kind: "reply" | "apology" = "reply";
-    try {
-      const collected = await runAgent(
-        this.agent,
-        message,
-        { threadId: this.getThreadId(message.conversationId), channel: this },
-        {
-          timeoutMs: this.config.agentTimeoutMs,
-          signal: r.abort.signal,
-          ...(this.config.reply.sendStatus
-            ? { onStatus: (t: string) => void this.sendStatus(message.conversationId, t) }
-            : {}),
-        },
-      );
-      body = joinReplies(collected);
-    } catch (error) {
-      if (r.abort.signal.aborted) throw error; // stopping: the message stays unfinished and resumes later
-      this.logger.error(
-        { err: error, messageId: message.messageId, conversationId: message.conversationId },
-        "agent failed; sending an apology",
-      );
-      body = { content: this.apologyText, attachments: [] };
-      kind = "apology";
-    }
-    if (!body) {
+    const turn = await agentTurn(
+      this.agent,
+      message,
+      { threadId: this.getThreadId(message.conversationId), channel: this },
+      {
+        timeoutMs: this.config.agentTimeoutMs,
+        signal: r.abort.signal, // stopping: the message stays unfinished and resumes later
+        apology: this.apologyText,
+        ...(this.config.reply.sendStatus
+          ? { onStatus: (t: string) => void this.sendStatus(message.conversationId, t) }
+          : {}),
+        onError: (error) =>
+          this.logger.error(
+            { err: error, messageId: message.messageId, conversationId: message.conversationId },
+            "agent failed; sending an apology",
+          ),
+      },
+    );
+    if (!turn) {
       this.logger.info({ messageId: message.messageId }, "agent chose not to answer");
       return;
     }
-    await r.outbound.reply(message, body, key, kind);
+    await r.outbound.reply(message, turn.body, `${message.messageId}#0`, turn.kind);
   }
 
   /** Replies into a known conversation, or starts one with `options.to` and `options.subject`. */
