@@ -1,21 +1,30 @@
-import { createHash } from "node:crypto";
-import { join } from "node:path";
 import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { MessageFormat, UserProfile } from "../contract/index.js";
 import type { ResolvedConfig } from "../config/resolved.js";
 import type { GuardInput, GuardRefusal } from "../guards/types.js";
-import { headerMessageId } from "../imap/header-id.js";
 import type { Disposition, MailboxHandler, RawMessage } from "../imap/types.js";
 import type { Logger } from "../log/index.js";
 import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
 import { toSenderProfile } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
-import type { InboundRecord, StateStore } from "../store/types.js";
+import type { StateStore } from "../store/types.js";
 import { GroupCommit } from "../store/sqlite/group-commit.js";
-import { normaliseMessageId, resolveConversation, threadCandidates } from "../threading/index.js";
-import { conversationParticipants, toGuardInput } from "./inbound-mapping.js";
+import { normaliseMessageId, threadCandidates } from "../threading/index.js";
+import { toGuardInput } from "./inbound-mapping.js";
+import {
+  convertOptionsFor,
+  findDuplicate,
+  positionOf,
+  recordDuplicate,
+  recordHandover,
+  recordOversize,
+  recordUnparseable,
+  recordVanished,
+  ThreadReader,
+} from "./inbound-records.js";
 import { toMessageFormat } from "./message-format.js";
+import { HandlingQueue } from "./handling-queue.js";
 
 /** What the guard stage answers for one message. */
 export interface GuardDecision {
@@ -47,11 +56,6 @@ export interface InboundPipelineDeps {
   signal: AbortSignal;
 }
 
-type Position = Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">;
-
-/** A stable folder name for an account's attachments (never the raw address as a path). */
-const accountFolder = (account: string) => createHash("sha256").update(account).digest("hex").slice(0, 16);
-
 /**
  * The inbound stages after IMAP: convert -> de-duplicate -> thread -> guard -> record -> queue for the
  * agent. Each message is recorded in the ledger before the agent sees it; the mailbox is touched only
@@ -60,45 +64,37 @@ const accountFolder = (account: string) => createHash("sha256").update(account).
 export class InboundPipeline {
   readonly #d: InboundPipelineDeps;
   readonly #log: Logger;
-  readonly #retryTimers = new Set<NodeJS.Timeout>();
   #sequence: Promise<void> = Promise.resolve();
   readonly #converting = new Map<string, ConvertOptions>();
   /** The hand-over writes of several messages share one commit (see GroupCommit). */
   readonly #writes: GroupCommit;
-  /** Positions queued or running in this process. */
-  readonly #inflight = new Set<string>();
-  /** Positions waiting for an in-process retry (still in flight). */
-  readonly #retrying = new Set<string>();
+  /** The agent stage: recorded messages queued per conversation. */
+  readonly #handling: HandlingQueue;
 
   constructor(deps: InboundPipelineDeps) {
     this.#d = deps;
     this.#log = deps.logger.child({ stage: "inbound" });
     this.#writes = new GroupCommit(deps.store);
+    this.#handling = new HandlingQueue({ ...deps, logger: this.#log, writes: this.#writes });
   }
 
   handler(): MailboxHandler {
     return {
       onMessage: (m) => this.onMessage(m),
       onOversize: async (m, limit) => {
-        const messageId = m.envelopeMessageId ?? `oversize-${m.uidValidity}-${m.uid}@${m.account}`;
-        const reason = `message of ${m.size} bytes exceeds max_message_bytes (${limit}); not downloaded`;
-        this.#d.store.inbound.put({ ...pos(m), messageId, status: "quarantined", attempts: 0, reason });
+        const { messageId, reason } = recordOversize(this.#d.store, m, limit);
         this.#log.warn({ uid: m.uid, mailbox: m.mailbox, size: m.size }, "oversized message quarantined");
-        this.#d.events.emit("quarantined", { ...pos(m), messageId, reason });
+        this.#d.events.emit("quarantined", { ...positionOf(m), messageId, reason });
       },
       onVanished: async (account, mailbox, uidValidity, uid) => {
-        const record = this.#d.store.inbound.getByUid(account, mailbox, uidValidity, uid);
-        if (record?.status !== "received") return;
-        const reason = "the message left the mailbox before its handling finished";
-        this.#d.store.inbound.put({ ...record, status: "quarantined", reason });
-        this.#log.warn({ uid, mailbox, messageId: record.messageId }, reason);
+        const record = recordVanished(this.#d.store, { account, mailbox, uidValidity, uid });
+        if (record) this.#log.warn({ uid, mailbox, messageId: record.messageId }, record.reason);
       },
     };
   }
 
   stop(): void {
-    for (const t of this.#retryTimers) clearTimeout(t);
-    this.#retryTimers.clear();
+    this.#handling.stop();
     this.#writes.flush();
   }
 
@@ -136,17 +132,7 @@ export class InboundPipeline {
   #convertOptions(account: string): ConvertOptions {
     let options = this.#converting.get(account);
     if (!options) {
-      const d = this.#d;
-      options = {
-        attachmentDir: join(d.config.stateDir, "attachments", accountFolder(account)),
-        maxAttachmentBytes: d.config.attachments.maxBytes,
-        maxAttachments: d.config.attachments.maxCount,
-        ...(d.config.attachments.allowTypes.length ? { allowTypes: d.config.attachments.allowTypes } : {}),
-        ...(d.config.attachments.denyTypes.length ? { denyTypes: d.config.attachments.denyTypes } : {}),
-        keepHtml: true,
-        maxMessageBytes: d.config.watch.maxMessageBytes,
-        signal: d.signal,
-      };
+      options = convertOptionsFor(this.#d.config, account, this.#d.signal);
       this.#converting.set(account, options);
     }
     return options;
@@ -158,16 +144,11 @@ export class InboundPipeline {
     queued: () => void,
   ): Promise<Disposition | "pending"> {
     const d = this.#d;
-    const where = pos(m);
+    const where = positionOf(m);
     if ("error" in converted) {
       const error = converted.error;
       if (d.signal.aborted) throw error;
-      const reason = `cannot parse: ${(error as Error).message}`;
-      const messageId =
-        m.envelopeMessageId ??
-        (Buffer.isBuffer(m.raw) ? headerMessageId(m.raw) : undefined) ??
-        `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
-      d.store.inbound.put({ ...where, messageId, status: "quarantined", attempts: 1, reason });
+      const { messageId, reason } = recordUnparseable(d.store, m, error);
       this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, "unparseable message quarantined");
       d.events.emit("quarantined", { ...where, messageId, reason });
       return { action: "quarantine", reason };
@@ -179,7 +160,7 @@ export class InboundPipeline {
       // unfinished before its handling ended): never hand it over again.
       return { action: "none" };
     }
-    if (existing?.status === "received" && this.#inflight.has(key(where))) {
+    if (existing?.status === "received" && this.#handling.has(where)) {
       // Already queued or running in this process (a reconnect re-listed it): never twice.
       return "pending";
     }
@@ -190,75 +171,36 @@ export class InboundPipeline {
         "resuming a message whose handling never finished",
       );
       const message = await this.#format(parsed, m, existing.conversationId, "resumed", undefined);
-      this.#enqueue(message, where);
+      this.#handling.enqueue(message, where);
       return "pending";
     }
     // Reads below must see the hand-overs still waiting for their commit when they concern the same
     // ids: threads (this message's id, In-Reply-To, References) and Message-ID duplicates.
     const { candidates } = threadCandidates(parsed);
     this.#writes.flushFor(candidates.map((id) => `id:${id}`));
-    if (d.config.watch.dedupeAcrossMailboxes) {
-      const other = d.store.inbound
-        .getByMessageId(parsed.messageId)
-        .find(
-          (r) =>
-            !(
-              r.account === m.account &&
-              r.mailbox === m.mailbox &&
-              r.uidValidity === m.uidValidity &&
-              r.uid === m.uid
-            ),
-        );
-      if (other) {
-        const reason = `already received as ${other.account}/${other.mailbox} uid ${other.uid} (${other.status})`;
-        d.store.inbound.put({
-          ...where,
-          messageId: parsed.messageId,
-          status: "duplicate",
-          attempts: 0,
-          reason,
-          ...(other.conversationId ? { conversationId: other.conversationId } : {}),
-        });
-        this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
-        d.events.emit("duplicate", { ...where, messageId: parsed.messageId });
-        return { action: "seen" };
-      }
+    const other = d.config.watch.dedupeAcrossMailboxes
+      ? findDuplicate(d.store, parsed.messageId, where)
+      : undefined;
+    if (other) {
+      recordDuplicate(d.store, where, parsed.messageId, other);
+      this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
+      d.events.emit("duplicate", { ...where, messageId: parsed.messageId });
+      return { action: "seen" };
     }
-    // Participants by conversation, read once per resolution (resolving and recording both need them).
-    let known = new Map<string, string[] | undefined>();
-    const participantsOf = (id: string) => {
-      if (!known.has(id)) known.set(id, d.store.conversations.get(id)?.participants);
-      return known.get(id);
-    };
-    const resolve = () =>
-      resolveConversation(
-        {
-          messageId: parsed.messageId,
-          ...(parsed.inReplyTo ? { inReplyTo: parsed.inReplyTo } : {}),
-          references: parsed.references,
-          ...(parsed.from ? { from: parsed.from } : {}),
-          to: parsed.to,
-          cc: parsed.cc,
-          headers: parsed.headers,
-          subject: parsed.subject,
-        },
-        {
-          lookup: (id) => d.store.threads.get(id),
-          participants: participantsOf,
-          ownAddresses: d.ownAddresses,
-          ownDomains: d.ownDomains,
-          secret: d.secret,
-        },
-      );
-    let thread = resolve();
+    const threads = new ThreadReader(d.store, {
+      addresses: d.ownAddresses,
+      domains: d.ownDomains,
+      secret: d.secret,
+    });
+    let thread = threads.resolve(parsed);
     // A queued hand-over into the same conversation (or, with a per-sender limit, from the same
     // sender) changes what threading and the guards read: commit it first and resolve again.
     const sender = parsed.from?.address.toLowerCase();
     if (this.#writes.pending > 0) {
       this.#writes.flushFor(this.#keys(thread.conversationId, sender));
       if (this.#writes.pending === 0) {
-        known = new Map();
-        thread = resolve();
+        threads.fresh();
+        thread = threads.resolve(parsed);
       }
     }
     const guardInput: GuardInput = toGuardInput(parsed, thread.conversationId);
@@ -280,41 +222,25 @@ export class InboundPipeline {
       d.events.emit("ignored", { ...common, guard: r.guard, code: r.code, reason: r.reason });
       return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
     }
-    const participants = conversationParticipants(
-      participantsOf(thread.conversationId) ?? [],
-      parsed,
-      d.ownAddresses,
-    );
-    const now = new Date().toISOString();
     // One transaction for everything the hand-over records: the thread link, the conversation, the
     // ledger entry and the rate-limit hits (counted only if the record commits), shared with the
     // hand-overs queued beside it; the agent sees the message only once it is committed.
+    const participantsBefore = threads.participantsOf(thread.conversationId) ?? [];
     const written = this.#writes.run(() => {
-      d.store.threads.put({
-        messageId: normaliseMessageId(parsed.messageId),
+      const record = recordHandover(d.store, {
+        where,
+        parsed,
         conversationId: thread.conversationId,
-        participants,
-        direction: "in",
-        at: now,
+        participantsBefore,
+        ownAddresses: d.ownAddresses,
       });
-      d.store.conversations.put({
-        conversationId: thread.conversationId,
-        account: m.account,
-        subject: parsed.subject,
-        participants,
-        lastMessageId: parsed.messageId,
-        lastReferences: parsed.references,
-        updatedAt: now,
-      });
-      // The first attempt is counted here, in the hand-over's own commit (see #handle).
-      const record = d.store.inbound.put({ ...common, status: "received", attempts: 1 });
       d.recordAccepted(guardInput);
       return record;
     }, [`id:${normaliseMessageId(parsed.messageId)}`, ...this.#keys(thread.conversationId, sender)]);
     queued();
     const record = await written;
     const message = await this.#format(parsed, m, thread.conversationId, thread.via, decision);
-    this.#enqueue(message, where, record);
+    this.#handling.enqueue(message, where, record);
     return "pending";
   }
 
@@ -337,94 +263,11 @@ export class InboundPipeline {
         ? await this.#d.lookupProfile(sender).catch(() => undefined)
         : undefined;
     return toMessageFormat(parsed, {
-      ...pos(m),
+      ...positionOf(m),
       conversationId,
       conversationVia: via,
       ...(decision ? { guards: decision.verdicts, senderAuth: decision.senderAuth } : {}),
       ...(profile ? { senderProfile: toSenderProfile(profile) } : {}),
     });
   }
-
-  /** `counted`: the record whose first attempt the hand-over already counted (no write before the agent). */
-  #enqueue(message: MessageFormat, where: Position, counted?: InboundRecord): void {
-    this.#inflight.add(key(where));
-    this.#d.queue
-      .push(message.conversationId, () => this.#handle(message, where, counted))
-      .catch((error) => this.#log.error({ err: error, messageId: message.messageId }, "handling crashed"))
-      .finally(() => {
-        if (!this.#retrying.has(key(where))) this.#inflight.delete(key(where));
-      });
-  }
-
-  async #handle(message: MessageFormat, where: Position, counted?: InboundRecord): Promise<void> {
-    const d = this.#d;
-    if (d.signal.aborted) return; // left as "received": resumed at the next start
-    // Every attempt is counted (committed) before the agent runs: the first one by the hand-over's
-    // commit, a retry or a resumed message here, in a commit shared with the others. A process that
-    // crashes on a message therefore meets it with a higher count each time and quarantines it.
-    const record =
-      counted ??
-      (await this.#writes.run(() =>
-        d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
-      ));
-    if (record?.status !== "received") return;
-    const attempts = record.attempts;
-    if (attempts > d.config.watch.maxAttempts) {
-      this.#quarantine(
-        record,
-        `handling did not finish after ${attempts - 1} attempts (the process may have crashed on it)`,
-      );
-      return;
-    }
-    try {
-      await d.deliver(message);
-      await this.#writes.run(() => d.store.inbound.setStatus(where, "handled"));
-      d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
-      const meta = message.metadata as { from?: { address?: string }; subject?: string };
-      this.#log.info(
-        {
-          account: where.account,
-          uid: where.uid,
-          from: meta.from?.address,
-          subject: meta.subject,
-          conversationId: message.conversationId,
-          attempts,
-        },
-        "handled",
-      );
-      d.events.emit("handled", {
-        ...where,
-        messageId: message.messageId,
-        conversationId: message.conversationId,
-      });
-    } catch (error) {
-      if (d.signal.aborted) return;
-      this.#log.warn({ err: error, messageId: message.messageId, attempts }, "handling failed");
-      if (attempts >= d.config.watch.maxAttempts) {
-        this.#quarantine(record, `handling failed ${attempts} times: ${(error as Error).message}`);
-        return;
-      }
-      const timer = setTimeout(
-        () => {
-          this.#retryTimers.delete(timer);
-          this.#enqueue(message, where);
-        },
-        1000 * 2 ** attempts,
-      );
-      this.#retryTimers.add(timer);
-    }
-  }
-
-  #quarantine(record: InboundRecord, reason: string): void {
-    this.#d.store.inbound.put({ ...record, status: "quarantined", reason });
-    this.#log.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
-    this.#d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
-    this.#d.events.emit("quarantined", { ...record, reason });
-  }
-}
-
-const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
-
-function pos(m: Position): Position {
-  return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };
 }

@@ -1,0 +1,143 @@
+import type { EventEmitter } from "node:events";
+import type { ResolvedConfig } from "../config/resolved.js";
+import type { MessageFormat } from "../contract/index.js";
+import type { Disposition } from "../imap/types.js";
+import type { Logger } from "../log/index.js";
+import type { KeyedQueue } from "../runtime/keyed-queue.js";
+import type { GroupCommit } from "../store/sqlite/group-commit.js";
+import type { InboundRecord, StateStore } from "../store/types.js";
+import type { Position } from "./inbound-records.js";
+
+export interface HandlingDeps {
+  config: ResolvedConfig;
+  store: StateStore;
+  logger: Logger;
+  queue: KeyedQueue;
+  events: EventEmitter;
+  /** The pipeline's group commit (attempt counts and finished hand-overs share its commits). */
+  writes: GroupCommit;
+  /** Hands the message to the agent; resolves when the reply (if any) is durably in the outbox. */
+  deliver(message: MessageFormat): Promise<void>;
+  settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  signal: AbortSignal;
+}
+
+const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
+
+/**
+ * The agent stage of the inbound path: recorded messages queued per conversation (one at a time,
+ * in order; conversations in parallel up to the queue's limit), every attempt counted before the
+ * agent runs, `handled` recorded once the reply is durable, failures retried with backoff and
+ * quarantined after `max_attempts`.
+ */
+export class HandlingQueue {
+  readonly #d: HandlingDeps;
+  /** Positions queued, running, or waiting for an in-process retry. */
+  readonly #inflight = new Set<string>();
+  readonly #retryTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(deps: HandlingDeps) {
+    this.#d = deps;
+  }
+
+  /** Is this position queued, running or waiting for a retry in this process? */
+  has(where: Position): boolean {
+    return this.#inflight.has(key(where));
+  }
+
+  /**
+   * Queues a recorded message for the agent. `counted`: the record whose first attempt the
+   * hand-over's own commit already counted (then nothing is written before the agent runs).
+   */
+  enqueue(message: MessageFormat, where: Position, counted?: InboundRecord): void {
+    const k = key(where);
+    this.#inflight.add(k);
+    this.#d.queue
+      .push(message.conversationId, () => this.#handle(message, where, counted))
+      .catch((error) =>
+        this.#d.logger.error({ err: error, messageId: message.messageId }, "handling crashed"),
+      )
+      .finally(() => {
+        if (!this.#retryTimers.has(k)) this.#inflight.delete(k);
+      });
+  }
+
+  /** Cancels the retries waiting (those messages stay `received`: resumed at the next start). */
+  stop(): void {
+    for (const [k, t] of this.#retryTimers) {
+      clearTimeout(t);
+      this.#inflight.delete(k);
+    }
+    this.#retryTimers.clear();
+  }
+
+  async #handle(message: MessageFormat, where: Position, counted?: InboundRecord): Promise<void> {
+    const d = this.#d;
+    if (d.signal.aborted) return; // left as "received": resumed at the next start
+    // Every attempt is counted (committed) before the agent runs: the first one by the hand-over's
+    // commit, a retry or a resumed message here, in a commit shared with the others. A process that
+    // crashes on a message therefore meets it with a higher count each time and quarantines it.
+    const record =
+      counted ??
+      (await d.writes.run(() =>
+        d.store.inbound.bumpAttempts(where.account, where.mailbox, where.uidValidity, where.uid),
+      ));
+    if (record?.status !== "received") return;
+    const attempts = record.attempts;
+    if (attempts > d.config.watch.maxAttempts) {
+      this.#quarantine(
+        record,
+        `handling did not finish after ${attempts - 1} attempts (the process may have crashed on it)`,
+      );
+      return;
+    }
+    try {
+      await d.deliver(message);
+      await d.writes.run(() => d.store.inbound.setStatus(where, "handled"));
+      d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
+      const meta = message.metadata as { from?: { address?: string }; subject?: string };
+      d.logger.info(
+        {
+          account: where.account,
+          uid: where.uid,
+          from: meta.from?.address,
+          subject: meta.subject,
+          conversationId: message.conversationId,
+          attempts,
+        },
+        "handled",
+      );
+      d.events.emit("handled", {
+        ...where,
+        messageId: message.messageId,
+        conversationId: message.conversationId,
+      });
+    } catch (error) {
+      if (d.signal.aborted) return;
+      d.logger.warn({ err: error, messageId: message.messageId, attempts }, "handling failed");
+      if (attempts >= d.config.watch.maxAttempts) {
+        this.#quarantine(record, `handling failed ${attempts} times: ${(error as Error).message}`);
+        return;
+      }
+      // Still in flight while it waits: a sync cycle that lists it as unfinished meanwhile must not
+      // hand it over a second time.
+      const k = key(where);
+      const timer = setTimeout(
+        () => {
+          this.#retryTimers.delete(k);
+          this.enqueue(message, where);
+        },
+        1000 * 2 ** attempts,
+      );
+      this.#retryTimers.set(k, timer);
+    }
+  }
+
+  #quarantine(record: InboundRecord, reason: string): void {
+    const d = this.#d;
+    d.store.inbound.put({ ...record, status: "quarantined", reason });
+    d.logger.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
+    d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
+    d.events.emit("quarantined", { ...record, reason });
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * What the inbound pipeline reads from and writes to the state store for one message, as plain
+ * functions of the store: duplicates, the thread it belongs to, and the hand-over record. The
+ * pipeline decides when they run (its group commit) and reports what happened (logs, events).
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { ResolvedConfig } from "../config/resolved.js";
+import { headerMessageId } from "../imap/header-id.js";
+import type { RawMessage } from "../imap/types.js";
+import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
+import type { InboundRecord, StateStore } from "../store/types.js";
+import { type ConversationResolution, normaliseMessageId, resolveConversation } from "../threading/index.js";
+import { conversationParticipants, toThreadInput } from "./inbound-mapping.js";
+
+export type Position = Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">;
+
+export function positionOf(m: Position): Position {
+  return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };
+}
+
+export function samePosition(a: Position, b: Position): boolean {
+  return (
+    a.account === b.account && a.mailbox === b.mailbox && a.uidValidity === b.uidValidity && a.uid === b.uid
+  );
+}
+
+/** Another position that already holds this Message-ID (another mailbox, or an older UIDVALIDITY). */
+export function findDuplicate(
+  store: StateStore,
+  messageId: string,
+  where: Position,
+): InboundRecord | undefined {
+  return store.inbound.getByMessageId(messageId).find((r) => !samePosition(r, where));
+}
+
+/** Records a message as a duplicate of `other`; returns the reason. */
+export function recordDuplicate(
+  store: StateStore,
+  where: Position,
+  messageId: string,
+  other: InboundRecord,
+): string {
+  const reason = `already received as ${other.account}/${other.mailbox} uid ${other.uid} (${other.status})`;
+  store.inbound.put({
+    ...where,
+    messageId,
+    status: "duplicate",
+    attempts: 0,
+    reason,
+    ...(other.conversationId ? { conversationId: other.conversationId } : {}),
+  });
+  return reason;
+}
+
+/**
+ * Resolves the conversation of a message against the store (threading's rules), reading each
+ * conversation's participants once; `participantsOf` answers from the same reads, and `fresh()`
+ * forgets them (after a commit that may have changed them).
+ */
+export class ThreadReader {
+  #known = new Map<string, string[] | undefined>();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly own: { addresses: string[]; domains: string[]; secret: Buffer },
+  ) {}
+
+  participantsOf = (conversationId: string): string[] | undefined => {
+    if (!this.#known.has(conversationId))
+      this.#known.set(conversationId, this.store.conversations.get(conversationId)?.participants);
+    return this.#known.get(conversationId);
+  };
+
+  resolve(parsed: ParsedInbound): ConversationResolution {
+    return resolveConversation(toThreadInput(parsed), {
+      lookup: (id) => this.store.threads.get(id),
+      participants: this.participantsOf,
+      ownAddresses: this.own.addresses,
+      ownDomains: this.own.domains,
+      secret: this.own.secret,
+    });
+  }
+
+  fresh(): void {
+    this.#known = new Map();
+  }
+}
+
+/**
+ * The hand-over record: the thread link, the conversation (its people now include everybody this
+ * message names) and the ledger entry, status `received` with its first attempt counted. Run inside
+ * one transaction.
+ */
+export function recordHandover(
+  store: StateStore,
+  o: {
+    where: Position;
+    parsed: ParsedInbound;
+    conversationId: string;
+    participantsBefore: readonly string[];
+    ownAddresses: readonly string[];
+  },
+): InboundRecord {
+  const { where, parsed, conversationId } = o;
+  const participants = conversationParticipants(o.participantsBefore, parsed, o.ownAddresses);
+  const now = new Date().toISOString();
+  store.threads.put({
+    messageId: normaliseMessageId(parsed.messageId),
+    conversationId,
+    participants,
+    direction: "in",
+    at: now,
+  });
+  store.conversations.put({
+    conversationId,
+    account: where.account,
+    subject: parsed.subject,
+    participants,
+    lastMessageId: parsed.messageId,
+    lastReferences: parsed.references,
+    updatedAt: now,
+  });
+  return store.inbound.put({
+    ...where,
+    messageId: parsed.messageId,
+    conversationId,
+    fromAddress: parsed.from?.address.toLowerCase(),
+    subject: parsed.subject,
+    status: "received",
+    attempts: 1,
+  });
+}
+
+/** Records a message too large to download as quarantined; returns its id and the reason. */
+export function recordOversize(
+  store: StateStore,
+  m: Omit<RawMessage, "raw" | "resumed">,
+  limit: number,
+): { messageId: string; reason: string } {
+  const messageId = m.envelopeMessageId ?? `oversize-${m.uidValidity}-${m.uid}@${m.account}`;
+  const reason = `message of ${m.size} bytes exceeds max_message_bytes (${limit}); not downloaded`;
+  store.inbound.put({ ...positionOf(m), messageId, status: "quarantined", attempts: 0, reason });
+  return { messageId, reason };
+}
+
+/** Records a message the converter could not read as quarantined; returns its id and the reason. */
+export function recordUnparseable(
+  store: StateStore,
+  m: RawMessage,
+  error: unknown,
+): { messageId: string; reason: string } {
+  const reason = `cannot parse: ${(error as Error).message}`;
+  const messageId =
+    m.envelopeMessageId ??
+    (Buffer.isBuffer(m.raw) ? headerMessageId(m.raw) : undefined) ??
+    `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
+  store.inbound.put({ ...positionOf(m), messageId, status: "quarantined", attempts: 1, reason });
+  return { messageId, reason };
+}
+
+/**
+ * A ledger record whose message left the mailbox before its handling finished: quarantined with
+ * that reason (returned); undefined when there was nothing unfinished at that position.
+ */
+export function recordVanished(store: StateStore, where: Position): InboundRecord | undefined {
+  const record = store.inbound.getByUid(where.account, where.mailbox, where.uidValidity, where.uid);
+  if (record?.status !== "received") return undefined;
+  return store.inbound.put({
+    ...record,
+    status: "quarantined",
+    reason: "the message left the mailbox before its handling finished",
+  });
+}
+
+/** A stable folder name for an account's attachments (never the raw address as a path). */
+const accountFolder = (account: string) => createHash("sha256").update(account).digest("hex").slice(0, 16);
+
+/** The converter's options for one account (build once per account: the converter caches its checks). */
+export function convertOptionsFor(
+  config: ResolvedConfig,
+  account: string,
+  signal: AbortSignal,
+): ConvertOptions {
+  return {
+    attachmentDir: join(config.stateDir, "attachments", accountFolder(account)),
+    maxAttachmentBytes: config.attachments.maxBytes,
+    maxAttachments: config.attachments.maxCount,
+    ...(config.attachments.allowTypes.length ? { allowTypes: config.attachments.allowTypes } : {}),
+    ...(config.attachments.denyTypes.length ? { denyTypes: config.attachments.denyTypes } : {}),
+    keepHtml: true,
+    maxMessageBytes: config.watch.maxMessageBytes,
+    signal,
+  };
+}

@@ -1,0 +1,106 @@
+import { EventEmitter } from "node:events";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { HandlingQueue } from "../../../src/channel/handling-queue.js";
+import type { MessageFormat } from "../../../src/contract/index.js";
+import { loadConfig, openSqliteStore, silentLogger } from "../../../src/index.js";
+import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
+import { GroupCommit } from "../../../src/store/sqlite/group-commit.js";
+
+const where = { account: "hello@x.test", mailbox: "INBOX", uidValidity: "7", uid: 1 };
+const message = {
+  messageId: "m1@x.test",
+  conversationId: "c1",
+  userId: "email:alice@x.test",
+  content: "hi",
+  attachments: [],
+  metadata: {},
+} as unknown as MessageFormat;
+
+async function setup(deliver: () => Promise<void>) {
+  const config = await loadConfig({
+    env: {
+      EMAIL_IMAP_SERVER: "localhost:993",
+      EMAIL_SMTP_SERVER: "localhost:465",
+      EMAIL_MONITORED_ACCOUNTS: "hello@x.test",
+      EMAIL_IMAP_USERNAME: "hello@x.test",
+      EMAIL_IMAP_PASSWORD: "x",
+      EMAIL_MAX_ATTEMPTS: "3",
+    },
+  });
+  const store = openSqliteStore({ path: ":memory:" });
+  const record = store.inbound.put({ ...where, messageId: "m1@x.test", status: "received", attempts: 1 });
+  const settled: string[] = [];
+  const events = new EventEmitter();
+  const handling = new HandlingQueue({
+    config,
+    store,
+    logger: silentLogger(),
+    queue: new KeyedQueue(4),
+    events,
+    writes: new GroupCommit(store),
+    deliver,
+    settle: (_a, _m, _u, d) => settled.push(d.action),
+    signal: new AbortController().signal,
+  });
+  return { store, record, handling, settled, events };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("HandlingQueue", () => {
+  it("keeps a message in flight while it waits for a retry, then records it handled", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let calls = 0;
+    const { store, record, handling, settled } = await setup(async () => {
+      if (++calls === 1) throw new Error("agent hiccup");
+    });
+    handling.enqueue(message, where, record);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    // The retry waits 2 s: a sync cycle listing the message meanwhile must see it in flight.
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(handling.has(where)).toBe(true);
+    expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.status).toBe("received");
+    await vi.advanceTimersByTimeAsync(2000);
+    await vi.waitFor(() =>
+      expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.status).toBe("handled"),
+    );
+    expect(calls).toBe(2);
+    expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.attempts).toBe(2);
+    expect(settled).toEqual(["seen"]);
+    await vi.waitFor(() => expect(handling.has(where)).toBe(false));
+  });
+
+  it("quarantines after max_attempts failures, counting each attempt before the agent runs", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    let calls = 0;
+    const { store, record, handling, settled } = await setup(async () => {
+      calls++;
+      throw new Error("always broken");
+    });
+    handling.enqueue(message, where, record);
+    await vi.waitFor(() => expect(calls).toBe(1));
+    await vi.advanceTimersByTimeAsync(2000);
+    await vi.waitFor(() => expect(calls).toBe(2));
+    await vi.advanceTimersByTimeAsync(4000);
+    await vi.waitFor(() => expect(settled).toEqual(["quarantine"]));
+    expect(calls).toBe(3);
+    const final = store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)!;
+    expect(final).toMatchObject({ status: "quarantined", attempts: 3 });
+    expect(final.reason).toContain("handling failed 3 times: always broken");
+  });
+
+  it("counts the attempt of a resumed message (not counted by a hand-over) before the agent runs", async () => {
+    let calls = 0;
+    const { store, handling } = await setup(async () => {
+      calls++;
+    });
+    handling.enqueue(message, where); // resumed: no counted record
+    await vi.waitFor(() =>
+      expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.status).toBe("handled"),
+    );
+    expect(calls).toBe(1);
+    expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.attempts).toBe(2);
+  });
+});
