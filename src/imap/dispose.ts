@@ -7,6 +7,9 @@ export const REFUSED_KEYWORD = "$EmailChannelRefused";
 
 const created = new WeakMap<ImapFlow, Set<string>>();
 
+/** UID STORE ... +FLAGS.SILENT: the server does not echo one FETCH (FLAGS) line per message back. */
+const STORE_SILENT = { uid: true, silent: true } as const;
+
 /** Creates a mailbox once per connection when it is missing (ALREADYEXISTS is fine). */
 export async function ensureMailbox(client: ImapFlow, path: string): Promise<void> {
   let known = created.get(client);
@@ -39,14 +42,14 @@ export async function applyDisposition(
     case "none":
       return;
     case "seen":
-      await client.messageFlagsAdd(range, ["\\Seen"], { uid: true });
+      await client.messageFlagsAdd(range, ["\\Seen"], STORE_SILENT);
       if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
         await ensureMailbox(client, options.processedMailbox);
         await client.messageMove(range, options.processedMailbox, { uid: true });
       }
       return;
     case "refused":
-      await client.messageFlagsAdd(range, ["\\Flagged", REFUSED_KEYWORD], { uid: true });
+      await client.messageFlagsAdd(range, ["\\Flagged", REFUSED_KEYWORD], STORE_SILENT);
       return;
     case "quarantine": {
       const target = options.quarantineMailbox ?? "Quarantine";
@@ -68,14 +71,14 @@ export async function applyDispositions(
   const quarantined = items.filter(([, d]) => d.action === "quarantine").map(([u]) => u);
   if (seen.length > 0) {
     const range = uidSet(seen);
-    await client.messageFlagsAdd(range, ["\\Seen"], { uid: true });
+    await client.messageFlagsAdd(range, ["\\Seen"], STORE_SILENT);
     if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
       await ensureMailbox(client, options.processedMailbox);
       await client.messageMove(range, options.processedMailbox, { uid: true });
     }
   }
   if (refused.length > 0)
-    await client.messageFlagsAdd(uidSet(refused), ["\\Flagged", REFUSED_KEYWORD], { uid: true });
+    await client.messageFlagsAdd(uidSet(refused), ["\\Flagged", REFUSED_KEYWORD], STORE_SILENT);
   if (quarantined.length > 0) {
     const target = options.quarantineMailbox ?? "Quarantine";
     await ensureMailbox(client, target);
