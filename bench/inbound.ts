@@ -36,6 +36,7 @@ const { assistant, alice } = stack.users;
 const quiet = createLogger({ level: "error", pretty: false });
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(1)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function channelWith(agent: (m: MessageFormat) => Promise<void>, env: Record<string, string> = {}) {
@@ -231,7 +232,7 @@ if (only.includes("a")) {
     "(a) SMTP accepted -> agent, p50",
     `${pct(lat.agentLat, 50).toFixed(1)} ms`,
     `${pct(lat.idleLat, 50).toFixed(1)} ms (bare IDLE EXISTS)`,
-    `+${(pct(lat.agentLat, 50) - pct(lat.idleLat, 50)).toFixed(1)} ms (target <= +100)`,
+    `${signed(pct(lat.agentLat, 50) - pct(lat.idleLat, 50))} ms (target <= +100)`,
   ]);
   results.push([
     "(a) SMTP accepted -> agent, p99",
