@@ -23,9 +23,6 @@ import type { Outbound } from "./outbound.js";
 import { reminderMail } from "./reminder-mail.js";
 import { SentFolder } from "./sent-folder.js";
 
-/** Accounts watching more mailboxes than this get no IDLE listener (see MailboxWatcherOptions.listener). */
-export const LISTENER_MAX_MAILBOXES = 4;
-
 /** Everything a started channel holds. */
 export interface Running {
   store: StateStore;
@@ -159,8 +156,8 @@ export function buildWatchers(o: {
         quarantineMailbox: c.watch.quarantineMailbox,
         ...(c.watch.processedMailbox ? { processedMailbox: c.watch.processedMailbox } : {}),
         // The IDLE-only second connection doubles the sessions per account: only while that
-        // stays well under the servers' per-user limits (Dovecot 10 per user and IP, Gmail 15).
-        listener: a.mailboxes.length <= LISTENER_MAX_MAILBOXES,
+        // stays well under the servers' per-user limits (idle_listener_max_mailboxes).
+        listener: a.mailboxes.length <= c.watch.idleListenerMaxMailboxes,
       });
       w.on("health", (h: WatcherHealth) => events.emit("health", h));
       watchers.set(watcherKey(a.address, mailbox), w);

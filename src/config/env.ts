@@ -34,6 +34,7 @@ export const ENV_KEYS: ReadonlyMap<string, EnvKey> = new Map<string, EnvKey>([
   top("poll_interval", "number"),
   top("mailboxes", "list"),
   top("idle", "boolean"),
+  top("idle_listener_max_mailboxes", "number"),
   top("sweep_interval", "number"),
   top("initial_sync", "string"),
   top("processed_mailbox", "string"),

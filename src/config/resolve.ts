@@ -111,6 +111,7 @@ export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
     ...(cfg.carddav_url ? { carddavUrl: cfg.carddav_url } : {}),
     watch: {
       idle: cfg.idle,
+      idleListenerMaxMailboxes: cfg.idle_listener_max_mailboxes,
       pollIntervalMs: cfg.poll_interval * 1000,
       sweepIntervalMs: cfg.sweep_interval * 1000,
       initialSync: cfg.initial_sync,

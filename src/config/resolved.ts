@@ -62,6 +62,8 @@ export interface ResolvedConfig {
   carddavUrl?: string;
   watch: {
     idle: boolean;
+    /** See the `idle_listener_max_mailboxes` key. */
+    idleListenerMaxMailboxes: number;
     pollIntervalMs: number;
     sweepIntervalMs: number;
     initialSync: "unseen" | "new" | "all";

@@ -73,6 +73,12 @@ export const fileSchema = z.strictObject({
   mailboxes: z.array(z.string().min(1)).min(1).default(["INBOX"]),
   /** Use IMAP IDLE when the server offers it; false = poll. */
   idle: z.boolean().default(true),
+  /**
+   * Accounts watching at most this many mailboxes get a second, IDLE-only connection per mailbox,
+   * so new mail is heard while the main connection is busy (fetching, flagging). 0 = never. It
+   * doubles the IMAP sessions: keep it under the server's per-user limit (Dovecot 10, Gmail 15).
+   */
+  idle_listener_max_mailboxes: nonNegInt.default(4),
   /** Seconds between full sweeps while IDLEing (catches what a dead IDLE missed). */
   sweep_interval: secondsPositive.default(60),
   /** What the first start handles: unseen mail, only mail arriving from now on, or everything. */

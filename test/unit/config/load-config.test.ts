@@ -180,6 +180,16 @@ describe("loadConfig: CONTRACT.md keys", () => {
     );
   });
 
+  it("reads idle_listener_max_mailboxes (default 4, 0 turns the listener off)", async () => {
+    expect((await loadConfig({ env: baseEnv })).watch.idleListenerMaxMailboxes).toBe(4);
+    const off = await loadConfig({ env: { ...baseEnv, EMAIL_IDLE_LISTENER_MAX_MAILBOXES: "0" } });
+    expect(off.watch.idleListenerMaxMailboxes).toBe(0);
+    const yaml = "channels:\n  email:\n    idle_listener_max_mailboxes: 2\n";
+    expect((await loadConfig({ yaml, env: baseEnv })).watch.idleListenerMaxMailboxes).toBe(2);
+    const error = await rejection({ env: { ...baseEnv, EMAIL_IDLE_LISTENER_MAX_MAILBOXES: "-1" } });
+    expect(error.message).toMatch(/idle_listener_max_mailboxes \(EMAIL_IDLE_LISTENER_MAX_MAILBOXES\)/);
+  });
+
   it('treats EMAIL_ALLOWED_SENDERS="" as nobody and "*" as everybody', async () => {
     expect((await loadConfig({ env: { ...baseEnv, EMAIL_ALLOWED_SENDERS: "" } })).allowedSenders).toEqual([]);
     expect((await loadConfig({ env: { ...baseEnv, EMAIL_ALLOWED_SENDERS: "*" } })).allowedSenders).toEqual([
