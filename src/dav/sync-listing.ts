@@ -194,7 +194,14 @@ export async function readCtag(
   return undefined;
 }
 
-/** PROPFIND Depth 1 getetag: every member with its etag (RFC 4791 §8.2.1.2 style listing). */
+/**
+ * PROPFIND Depth 1 getetag: every member with its etag (RFC 4791 §8.2.1.2 style listing).
+ *
+ * Not a calendar-query/addressbook-query asking getetag, although Radicale answers that about five
+ * times faster (0.08 s against 0.42 s for 1,000 events): a query lists only what the server could
+ * parse and match, and Xandikos 0.2.8 leaves out an event stored without the .ics extension. A
+ * missing member of a full listing reads as deleted, so the listing that names every member wins.
+ */
 export async function listByEtags(
   client: DavClient,
   collectionUrl: string,

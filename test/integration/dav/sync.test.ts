@@ -96,6 +96,35 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
     expect(store.dav.getCollection(calendarUrl)?.syncToken).toBeTruthy();
   });
 
+  it("lists the same objects without sync-collection (ctag + etag fallback), to-dos included", async () => {
+    const fallbackStore = openSqliteStore({ path: ":memory:" });
+    try {
+      const fallback = new SyncEngine({
+        client,
+        repo: fallbackStore.dav,
+        account: "alice",
+        kind: "calendar",
+      });
+      sent.length = 0;
+      const diff = await fallback.sync({ url: calendarUrl, kind: "calendar", supportsSync: false });
+      expect(diff.mode).toBe("etag-listing");
+      expect(diff.added.map((o) => o.href).sort()).toEqual(
+        [...EVENTS.map(([name]) => key(name)), key("event-without-extension")].sort(),
+      );
+      expect(diff.added.find((o) => o.href === key("tax.ics"))!.data).toContain("BEGIN:VTODO");
+      // The ctag (PROPFIND Depth 0), the etag listing (PROPFIND Depth 1), one multiget, and a GET for
+      // what the multiget left out (Xandikos leaves out the object without .ics).
+      expect(sent.map((r) => r.method)).toEqual(
+        server.name === "radicale"
+          ? ["PROPFIND", "PROPFIND", "REPORT"]
+          : ["PROPFIND", "PROPFIND", "REPORT", "GET"],
+      );
+      if (server.name !== "radicale") expect(sent[3]!.url).toBe(`${calendarUrl}event-without-extension`);
+    } finally {
+      fallbackStore.close();
+    }
+  });
+
   it("picks up an added, a changed and a deleted object incrementally, at most two requests each", async () => {
     const before = store.dav.getCollection(calendarUrl)!.syncToken!;
     // Nothing changed: one request.
