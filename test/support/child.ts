@@ -1,20 +1,32 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 
-/** Spawns test/support/channel-child.ts with `env` (it prints READY once the channel listens). */
+/**
+ * Spawns the channel as its own process, configured by the EMAIL_* variables in `env`: through the
+ * CLI (`email-channel run --agent test/support/logging-agent.ts`), or through
+ * test/support/channel-child.ts when the test needs a fault injected below the public API
+ * (EC_KILL_ON_FIRST_SEND). Both print a line containing READY_MARKER once the channel listens.
+ */
 export function spawnChannelChild(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "test/support/channel-child.ts"], {
-    env: { ...process.env, ...env },
+  const args =
+    env.EC_KILL_ON_FIRST_SEND === "1"
+      ? ["test/support/channel-child.ts"]
+      : ["src/cli/main.ts", "run", "--agent", "test/support/logging-agent.ts", "--no-demo-mail"];
+  return spawn(process.execPath, ["--import", "tsx", ...args], {
+    env: { LOG_LEVEL: "warn", ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
 }
 
-/** Starts test/support/channel-child.ts with `env`; resolves once the channel listens. */
+/** What both entry points print once the channel listens. */
+const READY_MARKER = /READY|email-channel is running/;
+
+/** Starts the channel as its own process (see spawnChannelChild); resolves once it listens. */
 export function startChannelChild(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const p = spawnChannelChild(env);
     p.stdout!.on("data", (d: Buffer) => {
-      if (d.toString().includes("READY")) resolve(p);
+      if (READY_MARKER.test(d.toString())) resolve(p);
     });
     p.once("exit", (code, signal) =>
       reject(new Error(`channel child exited (${code ?? signal}) before it was ready`)),
