@@ -31,17 +31,26 @@ export class ContactsFeed {
     this.#o.index.apply(result.diff);
   }
 
+  /** Reloads the contacts index from the sink; a failing sink is logged, never thrown (mail goes on). */
+  async #refresh(): Promise<void> {
+    try {
+      await this.#o.index.refresh();
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, "could not load the contacts from the profile sink");
+    }
+  }
+
   async start(): Promise<void> {
     const { config, store, logger } = this.#o;
     if (!config.carddavUrl) {
-      await this.#o.index.refresh();
+      await this.#refresh();
       return;
     }
     // A diff synced but not applied before a restart would be lost: rebuild from the stored cards.
     for (const col of store.dav.listCollections().filter((c) => c.kind === "addressbook")) {
       await reconcileAddressBook(this.#o.sink, col.url, store.dav.listObjects(col.url), { logger });
     }
-    await this.#o.index.refresh();
+    await this.#refresh();
     for (const account of config.accounts) {
       this.#pollers.push(
         accountPoller({

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EmailChannel, MessageFormat } from "../../src/index.js";
+import type { EmailChannel, MessageFormat, ProfileSink } from "../../src/index.js";
 import { stackChannel } from "../support/channel.js";
 import { byMessageId, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
 import { deliverRaw, loadStackEnv } from "../support/stack.js";
@@ -191,5 +191,23 @@ describe("a person writes, the assistant replies (public API, real Dovecot + Pos
     expect(reply.references).toBe("<root-1@example.test>");
     expect(seen.map((m) => m.messageId)).toEqual([longId]);
     expect(quarantined).toEqual([]);
+  });
+
+  it("keeps answering when the host's profile sink fails to list its contacts", async () => {
+    const failing: ProfileSink = {
+      upsert: async () => undefined,
+      remove: async () => undefined,
+      list: async (): Promise<never> => {
+        throw new Error("profile database unavailable");
+      },
+      lookupByEmail: async () => undefined,
+    };
+    ({ channel } = await stackChannel(async () => "still here", {
+      extra: { profileSink: failing },
+    }));
+    await channel.start();
+    const sent = await sendAs(alice, { to: assistant.address, subject: "Anyone?", text: "Hello?" });
+    const inbox = await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent));
+    expect(inbox.find((m) => m.inReplyTo === sent)!.text).toContain("still here");
   });
 });
