@@ -199,11 +199,8 @@ export class EmailChannel extends BaseChannel {
       contacts,
     };
     // Contacts admit senders (allow_contacts) and enrich messages from the first sync on: the index
-    // is loaded from the stored profiles before any watcher hands a message over. A profile sink that
-    // fails (a host's own) must not keep mail from flowing: the contacts feed loads it again later.
-    await profileIndex
-      .refresh()
-      .catch((error) => log.warn({ err: error }, "could not load the stored contacts; loading them later"));
+    // is loaded from the stored profiles before any watcher hands a message over.
+    await contacts.loadStored();
     await dispatcher.start();
     const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");

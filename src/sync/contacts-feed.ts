@@ -31,7 +31,15 @@ export class ContactsFeed {
     this.#o.index.apply(result.diff);
   }
 
-  /** Reloads the contacts index from the sink; a failing sink is logged, never thrown (mail goes on). */
+  /**
+   * Loads the contacts index from the sink (the profiles stored by earlier syncs). The channel calls
+   * it before any watcher hands a message over, so contacts admit and enrich from the first message.
+   * A failing sink is logged, never thrown (mail goes on).
+   */
+  loadStored(): Promise<void> {
+    return this.#refresh();
+  }
+
   async #refresh(): Promise<void> {
     try {
       await this.#o.index.refresh();
@@ -42,10 +50,8 @@ export class ContactsFeed {
 
   async start(): Promise<void> {
     const { config, store, logger } = this.#o;
-    if (!config.carddavUrl) {
-      await this.#refresh();
-      return;
-    }
+    // Without CardDAV the index holds what loadStored() read: nothing more to load.
+    if (!config.carddavUrl) return;
     // A diff synced but not applied before a restart would be lost: rebuild from the stored cards.
     for (const col of store.dav.listCollections().filter((c) => c.kind === "addressbook")) {
       await reconcileAddressBook(this.#o.sink, col.url, store.dav.listObjects(col.url), { logger });
