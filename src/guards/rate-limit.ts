@@ -54,6 +54,14 @@ export type RateLimitVerdict = GuardResult & {
   usage: { key: string; count: number; max: number; windowSeconds: number }[];
 };
 
+/** The windows in force per scope: the given ones, the defaults where a scope is not given. */
+function windowsOf(limits: RateLimits): Required<RateLimits> {
+  return {
+    perSender: limits.perSender ?? DEFAULT_RATE_LIMITS.perSender,
+    perConversation: limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation,
+  };
+}
+
 /** The counter keys a message is counted under. */
 export function rateLimitKeys(subject: Omit<RateSubject, "now">): { sender?: string; conversation?: string } {
   const sender = normaliseAddress(subject.sender);
@@ -68,8 +76,7 @@ export function checkRateLimits(
   limits: RateLimits = {},
   counter: RateCounter,
 ): RateLimitVerdict {
-  const perSender = limits.perSender ?? DEFAULT_RATE_LIMITS.perSender;
-  const perConversation = limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation;
+  const { perSender, perConversation } = windowsOf(limits);
   if (perSender.length === 0 && perConversation.length === 0)
     return { ok: true, guard: "rate-limit", usage: [] };
   const keys = rateLimitKeys(subject);
@@ -114,8 +121,7 @@ export function recordRateLimitHit(
   limits: RateLimits = {},
 ): void {
   const keys = rateLimitKeys(subject);
-  const perSender = limits.perSender ?? DEFAULT_RATE_LIMITS.perSender;
-  const perConversation = limits.perConversation ?? DEFAULT_RATE_LIMITS.perConversation;
+  const { perSender, perConversation } = windowsOf(limits);
   if (keys.sender && perSender.length > 0) counter.record(keys.sender, subject.now);
   if (keys.conversation && perConversation.length > 0) counter.record(keys.conversation, subject.now);
 }
