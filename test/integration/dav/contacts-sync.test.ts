@@ -19,9 +19,9 @@ import { cardToProfile, parseCard } from "../../../src/dav/contacts/vcard/index.
 import { deleteContact, updateContact } from "../../../src/dav/contacts/vcard/write-contacts.js";
 import type { DavClient } from "../../../src/dav/client.js";
 import { normalizeHref } from "../../../src/dav/href.js";
-import { SyncEngine } from "../../../src/dav/sync-engine.js";
+import type { SyncEngine } from "../../../src/dav/sync-engine.js";
 import { applyContactChanges } from "../../../src/profiles/contacts-sync.js";
-import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
+import type { StateStore } from "../../../src/store/index.js";
 import { MemoryProfileSink } from "../../unit/profiles/support/memory-profile-sink.js";
 import {
   SERVERS,
@@ -29,6 +29,7 @@ import {
   makeAddressBook,
   recordingClient,
   removeCollection,
+  storeAndEngine,
   uniqueName,
 } from "./helpers.js";
 
@@ -111,14 +112,7 @@ describe.each(SERVERS)("contacts from $name", (server) => {
   beforeAll(async () => {
     ({ client, sent } = recordingClient(server, "carddav"));
     bookUrl = await makeAddressBook(client, uniqueName("ec-contacts"), "EC contacts test");
-    store = openSqliteStore({ path: ":memory:" });
-    engine = new SyncEngine({
-      client,
-      repo: store.dav,
-      account: "alice",
-      kind: "addressbook",
-      transaction: (fn) => store.transaction(fn),
-    });
+    ({ store, engine } = storeAndEngine(client, "addressbook", { transactional: true }));
   });
 
   afterAll(async () => {

@@ -10,7 +10,10 @@ import ICAL from "ical.js";
 import { type DavClient, createDavClient } from "../../../src/dav/client.js";
 import { discoverAccount } from "../../../src/dav/discovery.js";
 import type { DavFetch } from "../../../src/dav/http.js";
+import type { DavKind } from "../../../src/dav/discovery.js";
+import { SyncEngine } from "../../../src/dav/sync-engine.js";
 import { escapeXml } from "../../../src/dav/xml.js";
+import { openSqliteStore, type StateStore } from "../../../src/store/index.js";
 import { type StackEnv, loadStackEnv } from "../../support/stack.js";
 
 export const env: StackEnv = loadStackEnv();
@@ -152,4 +155,24 @@ export function splitByUid(data: string): { uid: string; data: string }[] {
     const resource = new ICAL.Component(jcal);
     return { uid, data: resource.toString() };
   });
+}
+
+/**
+ * A sync engine on a fresh in-memory store, for account "alice". `transactional`: the engine applies
+ * each sync in one store transaction (as the channel runs it).
+ */
+export function storeAndEngine(
+  client: DavClient,
+  kind: DavKind,
+  o: { transactional?: boolean } = {},
+): { store: StateStore; engine: SyncEngine } {
+  const store = openSqliteStore({ path: ":memory:" });
+  const engine = new SyncEngine({
+    client,
+    repo: store.dav,
+    account: "alice",
+    kind,
+    ...(o.transactional ? { transaction: <T>(fn: () => T) => store.transaction(fn) } : {}),
+  });
+  return { store, engine };
 }

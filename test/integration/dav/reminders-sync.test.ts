@@ -20,7 +20,7 @@ import { deleteEvent } from "../../../src/dav/calendar/events.js";
 import { computeReminders } from "../../../src/dav/calendar/reminders/index.js";
 import type { DavClient } from "../../../src/dav/client.js";
 import { normalizeHref } from "../../../src/dav/href.js";
-import { type DavObject, SyncEngine } from "../../../src/dav/sync-engine.js";
+import type { DavObject, SyncEngine } from "../../../src/dav/sync-engine.js";
 import { objectScope, reconcileReminders } from "../../../src/reminders/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
 import { MemoryFiredRepo, MemoryReminderSink } from "../../unit/reminders/support/memory-stores.js";
@@ -33,6 +33,7 @@ import {
   recordingClient,
   removeCollection,
   splitByUid,
+  storeAndEngine,
   uniqueName,
 } from "./helpers.js";
 
@@ -142,14 +143,7 @@ describe.each(SERVERS)("reminders from $name", (server) => {
   beforeAll(async () => {
     ({ client, sent } = recordingClient(server));
     calendarUrl = await makeCalendar(client, uniqueName("ec-reminders"), "EC reminders test");
-    store = openSqliteStore({ path: ":memory:" });
-    engine = new SyncEngine({
-      client,
-      repo: store.dav,
-      account: "alice",
-      kind: "calendar",
-      transaction: (fn) => store.transaction(fn),
-    });
+    ({ store, engine } = storeAndEngine(client, "calendar", { transactional: true }));
     for (const c of CASES) {
       const text = calendarFixture(c.file);
       const split = server.name === "radicale" ? splitByUid(text) : [];

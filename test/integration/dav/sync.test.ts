@@ -19,6 +19,7 @@ import {
   putRaw,
   recordingClient,
   removeCollection,
+  storeAndEngine,
   uniqueName,
 } from "./helpers.js";
 
@@ -44,14 +45,7 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
   beforeAll(async () => {
     ({ client, sent } = recordingClient(server));
     calendarUrl = await makeCalendar(client, uniqueName("ec-sync"), "EC sync test");
-    store = openSqliteStore({ path: ":memory:" });
-    engine = new SyncEngine({
-      client,
-      repo: store.dav,
-      account: "alice",
-      kind: "calendar",
-      transaction: (fn) => store.transaction(fn),
-    });
+    ({ store, engine } = storeAndEngine(client, "calendar", { transactional: true }));
     for (const [name, path] of EVENTS) {
       await putObject(client, calendarUrl, name, fixture(path), { ifNoneMatch: true });
     }
@@ -97,14 +91,8 @@ describe.each(SERVERS)("sync engine on $name", (server) => {
   });
 
   it("lists the same objects without sync-collection (ctag + etag fallback), to-dos included", async () => {
-    const fallbackStore = openSqliteStore({ path: ":memory:" });
+    const { store: fallbackStore, engine: fallback } = storeAndEngine(client, "calendar");
     try {
-      const fallback = new SyncEngine({
-        client,
-        repo: fallbackStore.dav,
-        account: "alice",
-        kind: "calendar",
-      });
       sent.length = 0;
       const diff = await fallback.sync({ url: calendarUrl, kind: "calendar", supportsSync: false });
       expect(diff.mode).toBe("etag-listing");
