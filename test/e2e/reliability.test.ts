@@ -1,11 +1,9 @@
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel } from "../../src/index.js";
-import { stackChannel, stackChannelEnv } from "../support/channel.js";
-import { exited, readAgentLog, spawnChannelChild, startChannelChild } from "../support/child.js";
+import { stackChannel } from "../support/channel.js";
+import { childEnv, exited, readAgentLog, spawnChannelChild, startChannelChild } from "../support/child.js";
 import { appendAs, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
 import { deliverRaw, loadStackEnv, stackCtl } from "../support/stack.js";
 
@@ -57,9 +55,7 @@ describe.skipIf(!stack.controllable)("outbound under failure (public API, real P
   }, 240_000);
 
   it("sends exactly one reply when the process is SIGKILLed between the agent's answer and the SMTP send", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ec-kill-send-"));
-    const log = join(stateDir, "agent.jsonl");
-    const env = { ...stackChannelEnv(stack, { stateDir }), EC_AGENT_LOG: log };
+    const { log, env } = childEnv("ec-kill-send");
     const sent = await sendAs(alice, {
       to: assistant.address,
       subject: "Crash on send",
@@ -130,14 +126,7 @@ describe("robots get no reply (public API)", () => {
 
 describe("a message the process keeps crashing on (child process, real Dovecot + Postfix)", () => {
   it("is quarantined after max_attempts hand-overs that never finished, and the channel goes on", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ec-poison-"));
-    const log = join(stateDir, "agent.jsonl");
-    const env = {
-      ...stackChannelEnv(stack, { stateDir }),
-      EC_AGENT_LOG: log,
-      EC_KILL_ON_SUBJECT: "Poison",
-      EMAIL_MAX_ATTEMPTS: "3",
-    };
+    const { log, env } = childEnv("ec-poison", { EC_KILL_ON_SUBJECT: "Poison", EMAIL_MAX_ATTEMPTS: "3" });
     const poison = await sendAs(alice, {
       to: assistant.address,
       subject: "Poison",

@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stackChannelEnv } from "./channel.js";
+import { loadStackEnv } from "./stack.js";
 
 /**
  * Spawns the channel as its own process, configured by the EMAIL_* variables in `env`: through the
@@ -32,6 +36,23 @@ export function startChannelChild(env: Record<string, string>): Promise<ChildPro
       reject(new Error(`channel child exited (${code ?? signal}) before it was ready`)),
     );
   });
+}
+
+/**
+ * The environment of a channel child on the stack: a fresh state dir (named after `prefix`), its
+ * agent log (EC_AGENT_LOG) in it, and `extra` on top (EC_* knobs, EMAIL_* overrides).
+ */
+export function childEnv(
+  prefix: string,
+  extra: Record<string, string> = {},
+): { stateDir: string; log: string; env: Record<string, string> } {
+  const stateDir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const log = join(stateDir, "agent.jsonl");
+  return {
+    stateDir,
+    log,
+    env: { ...stackChannelEnv(loadStackEnv(), { stateDir }), EC_AGENT_LOG: log, ...extra },
+  };
 }
 
 export type AgentLogEntry = { event: string; messageId?: string; conversationId?: string; pid: number };

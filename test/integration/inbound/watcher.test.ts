@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel, MessageFormat } from "../../../src/index.js";
-import { stackChannel, stackChannelEnv } from "../../support/channel.js";
-import { readAgentLog, startChannelChild } from "../../support/child.js";
+import { stackChannel } from "../../support/channel.js";
+import { childEnv, readAgentLog, startChannelChild } from "../../support/child.js";
 import { deliverAs, purgeMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { flushMailQueue, loadStackEnv, resetUidValidity, stackCtl } from "../../support/stack.js";
 
@@ -165,14 +165,7 @@ describe.skipIf(!stack.controllable)("exactly-once hand-over across a crash", ()
   });
 
   it("hands every message of a backlog over after SIGKILL mid-backlog, and replies to each exactly once", async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), "ec-crash-"));
-    const log = join(stateDir, "agent.jsonl");
-    const env = {
-      ...stackChannelEnv(stack, { stateDir }),
-      EC_AGENT_LOG: log,
-      EC_AGENT_DELAY_MS: "150",
-      EMAIL_CONCURRENCY: "2",
-    };
+    const { log, env } = childEnv("ec-crash", { EC_AGENT_DELAY_MS: "150", EMAIL_CONCURRENCY: "2" });
     const sent: string[] = [];
     for (let i = 0; i < 30; i++)
       sent.push(
