@@ -82,6 +82,20 @@ export class InboxIndex {
     return this.mail.filter((m) => m.inReplyTo === id);
   }
 
+  /**
+   * The distinct SMTP submissions among the replies to an inbound Message-ID: Postfix's queue id of
+   * the authenticated submission hop ("with ESMTPSA id ..."). One submission delivered twice (Dovecot
+   * saved it, then answered the LMTP DATA with 421 while shutting down, and Postfix delivered it
+   * again) has one id; a reply the channel sent twice has two. Without that line (another MTA), each
+   * copy counts.
+   */
+  submissionsOf(messageId: string): string[] {
+    const ids = this.repliesTo(messageId).map(
+      (m) => /with ESMTPSA id ([0-9A-Za-z]+)/.exec(m.headers)?.[1] ?? `copy:${m.owner}:${m.uid}`,
+    );
+    return [...new Set(ids)];
+  }
+
   async refresh(): Promise<void> {
     for (const user of this.#users) {
       let client = this.#clients.get(user.address);
