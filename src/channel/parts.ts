@@ -207,12 +207,14 @@ export function buildFeeds(o: {
 }
 
 /**
- * Stops a started channel's parts: watchers first (no new mail), then waits for the agent work in
- * flight (at most `stopTimeoutMs`, then aborts it: it resumes at the next start), then the feeds,
- * the outbox, the SMTP and IMAP sockets, and the store when the channel opened it.
+ * Stops a started channel's parts: the watchers hand no more mail over, then the agent work in
+ * flight may finish (at most `stopTimeoutMs`, then it is aborted: it resumes at the next start), then
+ * the watchers flag or move what was settled and close, then the feeds, the outbox, the SMTP
+ * sockets, and the store when the channel opened it.
  */
 export async function stopParts(r: Running, o: { stopTimeoutMs: number; log: Logger }): Promise<void> {
-  await Promise.all([...r.watchers.values()].map((w) => w.stop()));
+  const watchers = [...r.watchers.values()];
+  await Promise.all(watchers.map((w) => w.stopIntake()));
   const drained = await Promise.race([
     r.queue.onIdle().then(() => true),
     new Promise<boolean>((res) => setTimeout(() => res(false), o.stopTimeoutMs).unref()),
@@ -220,6 +222,7 @@ export async function stopParts(r: Running, o: { stopTimeoutMs: number; log: Log
   r.abort.abort();
   if (!drained) o.log.warn("stop: agent work still running was aborted; it resumes at the next start");
   r.pipeline.stop();
+  await Promise.all(watchers.map((w) => w.stop()));
   await Promise.all([r.calendar.stop(), r.contacts.stop()]);
   await r.dispatcher.stop();
   await Promise.all([...r.senders.values()].map((s) => (s as { close?: () => Promise<void> }).close?.()));

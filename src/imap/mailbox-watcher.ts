@@ -25,6 +25,8 @@ export class MailboxWatcher extends EventEmitter {
   readonly #mutex = new Mutex();
   readonly #pending = new Map<number, Disposition>();
   #abort = new AbortController();
+  /** Aborted when mail must no longer be handed over (stopIntake, stop); the session may go on. */
+  #intake = new AbortController();
   #client: ImapFlow | undefined;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -59,6 +61,7 @@ export class MailboxWatcher extends EventEmitter {
   start(): Promise<void> {
     if (this.#loop) return Promise.resolve();
     this.#abort = new AbortController();
+    this.#intake = new AbortController();
     const ready = new Promise<void>((resolve, reject) => {
       this.#ready = { resolve, reject };
     });
@@ -68,20 +71,42 @@ export class MailboxWatcher extends EventEmitter {
     return ready;
   }
 
-  /** Stops: aborts waits, closes the socket, resolves when the loop has ended. Idempotent. */
+  /**
+   * Stops handing mail over: the cycle running ends after the messages it started, and later cycles
+   * only apply settled dispositions. The connection stays open, so messages whose handling ends
+   * meanwhile are still flagged or moved (call stop() once they are). Resolves when no cycle runs.
+   */
+  async stopIntake(): Promise<void> {
+    this.#intake.abort();
+    await this.#mutex.run(async () => undefined);
+  }
+
+  /**
+   * Stops: hands nothing more over, applies the dispositions settled so far (bounded), aborts waits,
+   * closes the socket, resolves when the loop has ended. Idempotent.
+   */
   async stop(): Promise<void> {
+    this.#intake.abort();
     clearTimeout(this.#settleTimer);
     this.#settleTimer = undefined;
     const client = this.#client;
-    if (client?.usable && this.#pending.size > 0) {
+    if (this.#pending.size > 0) {
       // Flush settled dispositions before leaving, bounded: the ledger already has the truth.
       const pending = [...this.#pending];
       this.#pending.clear();
-      await withTimeout(
-        this.#mutex.run(() => applyDispositions(client, pending, this.#o)),
-        5000,
-        () => new Error("flush timed out"),
-      ).catch((error) => this.#log.warn({ err: error }, "could not flag settled messages before stopping"));
+      const flushed = client?.usable
+        ? withTimeout(
+            this.#mutex.run(() => applyDispositions(client, pending, this.#o)),
+            5000,
+            () => new Error("flush timed out"),
+          )
+        : Promise.reject(new Error("not connected"));
+      await flushed.catch((error) =>
+        this.#log.warn(
+          { err: error, count: pending.length },
+          "could not flag or move the messages settled before stopping; they stay as they are in the mailbox",
+        ),
+      );
     }
     this.#abort.abort();
     this.#wake?.();
@@ -263,6 +288,7 @@ export class MailboxWatcher extends EventEmitter {
       for (const [uid, d] of pending) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
       throw error;
     }
+    if (this.#intake.signal.aborted) return;
     const result = await runSyncCycle(client, {
       account: this.#o.account.address,
       mailbox: this.#o.mailbox,
@@ -275,7 +301,7 @@ export class MailboxWatcher extends EventEmitter {
       inlineFetchBytes: 1024 * 1024,
       window: 8,
       dispose: (c, uid, d) => applyDisposition(c, uid, d, this.#o),
-      signal: this.#abort.signal,
+      signal: this.#intake.signal,
     });
     this.#setHealth({ lastSyncAt: new Date().toISOString() });
     if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");

@@ -1,10 +1,11 @@
 import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel } from "../../src/index.js";
 import { stackChannel } from "../support/channel.js";
 import { childEnv, exited, readAgentLog, spawnChannelChild, startChannelChild } from "../support/child.js";
-import { appendAs, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { appendAs, openMailbox, purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
 import { deliverRaw, loadStackEnv, stackCtl } from "../support/stack.js";
 
 const stack = loadStackEnv();
@@ -88,6 +89,44 @@ describe.skipIf(!stack.controllable)("outbound under failure (public API, real P
     expect(failures).toHaveLength(1);
     await sleep(3000);
     expect(channel.store!.outbox.countByStatus()).toEqual({ failed: 1 });
+  });
+});
+
+describe("stopping (public API, real Dovecot)", () => {
+  it("flags every message handled before stop() as \\Seen, even those settled while it stops", async () => {
+    const client = await openMailbox(assistant);
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 30; i++) {
+        const node = new MailComposer({
+          from: alice.address,
+          to: assistant.address,
+          subject: `stop ${i}`,
+          text: `message ${i}`,
+        }).compile();
+        await client.append("INBOX", await node.build());
+        ids.push(node.messageId());
+      }
+    } finally {
+      await client.logout();
+    }
+    let calls = 0;
+    ({ channel } = await stackChannel(
+      async () => {
+        calls++;
+      },
+      { env: { EMAIL_ALLOWED_SENDERS: "*" } },
+    ));
+    await channel.start();
+    const end = Date.now() + 30_000;
+    while (calls < ids.length && Date.now() < end) await sleep(5);
+    // Stop at once: the last hand-overs are still being recorded as handled.
+    await channel.stop();
+    channel = undefined;
+    expect(calls).toBe(ids.length);
+    const box = await readMailbox(assistant);
+    expect(box.filter((m) => !m.flags.has("\\Seen")).map((m) => m.subject)).toEqual([]);
+    expect(box.map((m) => m.messageId).sort()).toEqual([...ids].sort());
   });
 });
 
