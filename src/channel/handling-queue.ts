@@ -93,7 +93,9 @@ export class HandlingQueue {
     }
     try {
       await d.deliver(message);
-      await d.writes.run(() => d.store.inbound.setStatus(where, "handled"));
+      // The \\Seen it now owes is recorded with the status: a crash before the watcher applied it
+      // leaves it owed, and the next session applies it.
+      await d.writes.run(() => d.store.inbound.setStatus(where, "handled", undefined, "seen"));
       d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
       const meta = message.metadata as { from?: { address?: string }; subject?: string };
       d.logger.info(
@@ -135,7 +137,10 @@ export class HandlingQueue {
 
   #quarantine(record: InboundRecord, reason: string): void {
     const d = this.#d;
-    d.store.inbound.put({ ...record, status: "quarantined", reason });
+    d.store.transaction(() => {
+      d.store.inbound.put({ ...record, status: "quarantined", reason });
+      d.store.inbound.setMailboxTodo(record, "quarantine");
+    });
     d.logger.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
     d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
     d.events.emit("quarantined", { ...record, reason });

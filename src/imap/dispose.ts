@@ -1,5 +1,6 @@
 import type { ImapFlow } from "imapflow";
 import { uidSet } from "./sync-plan.js";
+import type { MailboxTodo } from "../store/types.js";
 import type { Disposition } from "./types.js";
 
 /** Keyword set on mail refused by a guard, besides \Flagged (servers without keywords ignore it). */
@@ -83,5 +84,17 @@ export async function applyDispositions(
     const target = options.quarantineMailbox ?? "Quarantine";
     await ensureMailbox(client, target);
     await client.messageMove(uidSet(quarantined), target, { uid: true });
+  }
+}
+
+/** The disposition a ledger record still owes the mailbox (see InboundLedger.mailboxTodos). */
+export function owedDisposition(owed: { todo: MailboxTodo; reason?: string }): Disposition {
+  switch (owed.todo) {
+    case "seen":
+      return { action: "seen" };
+    case "refused":
+      return { action: "refused", reason: owed.reason ?? "refused" };
+    case "quarantine":
+      return { action: "quarantine", reason: owed.reason ?? "quarantined" };
   }
 }

@@ -6,7 +6,7 @@ import { pause, withTimeout } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
 import { classifyImapError, createImapClient } from "./connect.js";
-import { applyDisposition, applyDispositions } from "./dispose.js";
+import { applyDisposition, applyDispositions, owedDisposition } from "./dispose.js";
 import { IdleListener } from "./idle-listener.js";
 import { runSyncCycle } from "./sync-cycle.js";
 import type { Disposition, WatcherHealth } from "./types.js";
@@ -34,6 +34,8 @@ export class MailboxWatcher extends EventEmitter {
   #health: WatcherHealth;
   #ready?: { resolve: () => void; reject: (e: Error) => void };
   #settleTimer: NodeJS.Timeout | undefined;
+  /** Set at each new session: its first cycle first applies what the ledger says is still owed. */
+  #owedUnread = true;
 
   constructor(options: MailboxWatcherOptions) {
     super();
@@ -96,7 +98,7 @@ export class MailboxWatcher extends EventEmitter {
       this.#pending.clear();
       const flushed = client?.usable
         ? withTimeout(
-            this.#mutex.run(() => applyDispositions(client, pending, this.#o)),
+            this.#mutex.run(() => this.#apply(client, pending)),
             5000,
             () => new Error("flush timed out"),
           )
@@ -169,6 +171,7 @@ export class MailboxWatcher extends EventEmitter {
         if (this.#o.idle !== false && !canIdle) this.#log.warn("server lacks IDLE: polling instead");
         client.on("exists", () => this.kick());
         this.#dirty = true;
+        this.#owedUnread = true;
         if (canIdle && this.#o.listener !== false) listener = this.#listen();
         await this.#session(client, closed, canIdle);
         attempt = 0;
@@ -279,11 +282,21 @@ export class MailboxWatcher extends EventEmitter {
   }
 
   async #cycle(client: ImapFlow): Promise<void> {
+    if (this.#owedUnread) {
+      // A session after a crash or a lost connection: what was settled but never applied.
+      this.#owedUnread = false;
+      for (const owed of this.#o.store.inbound.mailboxTodos(
+        this.#o.account.address,
+        this.#o.mailbox,
+        String(client.mailbox ? client.mailbox.uidValidity : ""),
+      ))
+        if (!this.#pending.has(owed.uid)) this.#pending.set(owed.uid, owedDisposition(owed));
+    }
     // Settled dispositions first, one command per kind (they change flags or move messages away).
     const pending = [...this.#pending];
     this.#pending.clear();
     try {
-      await applyDispositions(client, pending, this.#o);
+      await this.#apply(client, pending);
     } catch (error) {
       for (const [uid, d] of pending) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
       throw error;
@@ -305,5 +318,19 @@ export class MailboxWatcher extends EventEmitter {
     });
     this.#setHealth({ lastSyncAt: new Date().toISOString() });
     if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");
+  }
+
+  /** Applies settled dispositions, then records in the ledger that the mailbox owes them nothing. */
+  async #apply(client: ImapFlow, pending: [number, Disposition][]): Promise<void> {
+    if (pending.length === 0) return;
+    await applyDispositions(client, pending, this.#o);
+    const box = client.mailbox;
+    if (box)
+      this.#o.store.inbound.mailboxDone(
+        this.#o.account.address,
+        this.#o.mailbox,
+        String(box.uidValidity),
+        pending.map(([uid]) => uid),
+      );
   }
 }

@@ -43,6 +43,9 @@ export interface InboundRecord {
   updatedAt: string;
 }
 
+/** A change the mailbox still owes a settled message: \\Seen (and the processed move), \\Flagged, quarantine. */
+export type MailboxTodo = "seen" | "refused" | "quarantine";
+
 export interface InboundLedger {
   /** The record for this mailbox position, if any. */
   getByUid(account: string, mailbox: string, uidValidity: string, uid: number): InboundRecord | undefined;
@@ -67,7 +70,24 @@ export interface InboundLedger {
     position: Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">,
     status: InboundStatus,
     reason?: string,
+    mailboxTodo?: MailboxTodo,
   ): boolean;
+  /**
+   * Records that the mailbox still owes this message a change (a flag, a move), written in the same
+   * commit as the status that decided it; absent: nothing owed.
+   */
+  setMailboxTodo(
+    position: Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">,
+    todo: MailboxTodo,
+  ): void;
+  /** The changes still owed in one mailbox (UIDVALIDITY), by UID; the reason is the record's. */
+  mailboxTodos(
+    account: string,
+    mailbox: string,
+    uidValidity: string,
+  ): { uid: number; todo: MailboxTodo; reason?: string }[];
+  /** Marks the changes of these UIDs as made (one statement). */
+  mailboxDone(account: string, mailbox: string, uidValidity: string, uids: readonly number[]): void;
   /** Records not finished (status `received`), oldest first. */
   unfinished(account?: string): InboundRecord[];
   countByStatus(): Record<string, number>;

@@ -1,5 +1,7 @@
 import type { ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel } from "../../src/index.js";
@@ -128,6 +130,53 @@ describe("stopping (public API, real Dovecot)", () => {
     expect(box.filter((m) => !m.flags.has("\\Seen")).map((m) => m.subject)).toEqual([]);
     expect(box.map((m) => m.messageId).sort()).toEqual([...ids].sort());
   });
+});
+
+describe("a crash after handling, before the mailbox was flagged (child process, real Dovecot)", () => {
+  it("flags the handled messages \\Seen at the next start, without handing them over again", async () => {
+    const { stateDir, log, env } = childEnv("ec-owed");
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push(
+        await appendAs(alice, assistant, { to: assistant.address, subject: `owed ${i}`, text: `hi ${i}` }),
+      );
+    const statePath = join(stateDir, "state.sqlite");
+    const statuses = () => {
+      if (!existsSync(statePath)) return [];
+      const db = new Database(statePath, { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare("SELECT status, mailbox_todo AS todo FROM inbound").all() as {
+          status: string;
+          todo: string | null;
+        }[];
+      } catch {
+        return []; // not created yet
+      } finally {
+        db.close();
+      }
+    };
+    child = await startChannelChild(env);
+    const end = Date.now() + 30_000;
+    while (statuses().filter((r) => r.status === "handled").length < ids.length && Date.now() < end)
+      await sleep(5);
+    // Killed at once: the \\Seen they owe waits for the watcher's batching (1 s) and is never sent.
+    child.kill("SIGKILL");
+    await exited(child);
+    expect(statuses()).toEqual(ids.map(() => ({ status: "handled", todo: "seen" })));
+    const before = await readMailbox(assistant);
+    expect(before.filter((m) => m.flags.has("\\Seen"))).toHaveLength(0);
+
+    child = await startChannelChild(env);
+    const after = await waitForMail(
+      assistant,
+      (ms) => ms.filter((m) => m.flags.has("\\Seen")).length === ids.length,
+    );
+    expect(after.map((m) => m.messageId).sort()).toEqual([...ids].sort());
+    expect(readAgentLog(log).filter((e) => e.event === "start")).toHaveLength(ids.length);
+    const settled = Date.now() + 10_000;
+    while (statuses().some((r) => r.todo !== null) && Date.now() < settled) await sleep(20);
+    expect(statuses()).toEqual(ids.map(() => ({ status: "handled", todo: null })));
+  }, 90_000);
 });
 
 describe("robots get no reply (public API)", () => {

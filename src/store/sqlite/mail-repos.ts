@@ -6,6 +6,7 @@ import type {
   InboundLedger,
   InboundRecord,
   MailboxCursor,
+  MailboxTodo,
   ThreadLink,
   ThreadRepo,
 } from "../types.js";
@@ -74,8 +75,19 @@ export function inboundLedger(db: Database.Database): InboundLedger {
      WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ? RETURNING *`,
   );
   const status = db.prepare(
-    `UPDATE inbound SET status = ?, reason = ?, updated_at = ?
+    `UPDATE inbound SET status = ?, reason = ?, mailbox_todo = ?, updated_at = ?
      WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?`,
+  );
+  const setTodo = db.prepare(
+    "UPDATE inbound SET mailbox_todo = ? WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?",
+  );
+  const todos = db.prepare(
+    `SELECT uid, mailbox_todo, reason FROM inbound
+     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND mailbox_todo IS NOT NULL ORDER BY uid`,
+  );
+  const done = db.prepare(
+    `UPDATE inbound SET mailbox_todo = NULL
+     WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid IN (SELECT value FROM json_each(?))`,
   );
   const unfinishedAll = db.prepare(
     "SELECT * FROM inbound WHERE status = 'received' ORDER BY received_at, uid",
@@ -134,8 +146,24 @@ export function inboundLedger(db: Database.Database): InboundLedger {
       const r = bump.get(iso(), account, mailbox, uidValidity, uid) as Row | undefined;
       return r ? toInbound(r) : undefined;
     },
-    setStatus(p, to, reason) {
-      return status.run(to, reason ?? null, iso(), p.account, p.mailbox, p.uidValidity, p.uid).changes > 0;
+    setStatus(p, to, reason, todo) {
+      return (
+        status.run(to, reason ?? null, todo ?? null, iso(), p.account, p.mailbox, p.uidValidity, p.uid)
+          .changes > 0
+      );
+    },
+    setMailboxTodo(p, todo) {
+      setTodo.run(todo, p.account, p.mailbox, p.uidValidity, p.uid);
+    },
+    mailboxTodos(account, mailbox, uidValidity) {
+      return (todos.all(account, mailbox, uidValidity) as Row[]).map((r) => ({
+        uid: Number(r.uid),
+        todo: r.mailbox_todo as MailboxTodo,
+        ...(r.reason == null ? {} : { reason: String(r.reason) }),
+      }));
+    },
+    mailboxDone(account, mailbox, uidValidity, uids) {
+      if (uids.length > 0) done.run(account, mailbox, uidValidity, JSON.stringify(uids));
     },
     unfinished(account) {
       return ((account ? unfinishedAcc.all(account) : unfinishedAll.all()) as Row[]).map(toInbound);

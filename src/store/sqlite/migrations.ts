@@ -49,6 +49,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE TABLE profile_emails (address TEXT NOT NULL, profile_id TEXT NOT NULL, PRIMARY KEY (address, profile_id));
     `,
   },
+  {
+    version: 2,
+    description: "inbound: the mailbox change (flag, move) still owed to a settled message",
+    sql: `
+      ALTER TABLE inbound ADD COLUMN mailbox_todo TEXT;
+      CREATE INDEX inbound_mailbox_todo ON inbound (account, mailbox, uid_validity) WHERE mailbox_todo IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -192,6 +192,53 @@ describe("SQLite state store", () => {
     s.close();
   });
 
+  it("keeps the mailbox change a settled message still owes until it is marked done", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const base = { account: "hello@x.test", mailbox: "INBOX", uidValidity: "42", attempts: 1 };
+    for (const uid of [3, 4, 5, 6])
+      s.inbound.put({ ...base, uid, messageId: `m${uid}@x.test`, status: "received" });
+    s.inbound.put({ ...base, uidValidity: "43", uid: 3, messageId: "other@x.test", status: "received" });
+    expect(s.inbound.setStatus({ ...base, uid: 3 }, "handled", undefined, "seen")).toBe(true);
+    s.inbound.setStatus({ ...base, uid: 4 }, "handled"); // nothing owed
+    s.inbound.put({ ...base, uid: 5, messageId: "m5@x.test", status: "quarantined", reason: "too big" });
+    s.inbound.setMailboxTodo({ ...base, uid: 5 }, "quarantine");
+    s.inbound.setStatus({ ...base, uid: 6 }, "ignored", "ALLOWLIST_DENIED: stranger", "refused");
+    s.inbound.setStatus({ ...base, uidValidity: "43", uid: 3 }, "handled", undefined, "seen");
+    expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "42")).toEqual([
+      { uid: 3, todo: "seen" },
+      { uid: 5, todo: "quarantine", reason: "too big" },
+      { uid: 6, todo: "refused", reason: "ALLOWLIST_DENIED: stranger" },
+    ]);
+    // A later full put (e.g. a status rewrite) keeps what is owed.
+    s.inbound.put({ ...base, uid: 5, messageId: "m5@x.test", status: "quarantined", reason: "too big" });
+    s.inbound.mailboxDone("hello@x.test", "INBOX", "42", [3, 5, 99]);
+    expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "42").map((t) => t.uid)).toEqual([6]);
+    expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "43").map((t) => t.uid)).toEqual([3]);
+    s.inbound.mailboxDone("hello@x.test", "INBOX", "42", []);
+    expect(s.inbound.getByUid("hello@x.test", "INBOX", "42", 3)?.status).toBe("handled");
+    s.close();
+  });
+
+  it("migrates a version 1 store: its records are kept and owe the mailbox nothing", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.exec("DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo;");
+    db.pragma("user_version = 1");
+    db.prepare(
+      `INSERT INTO inbound (account, mailbox, uid_validity, uid, message_id, status, attempts, received_at, updated_at)
+       VALUES ('a@x', 'INBOX', '1', 7, 'm7@x', 'handled', 1, 'now', 'now')`,
+    ).run();
+    db.close();
+    const s = openSqliteStore({ path });
+    expect(s.inbound.getByUid("a@x", "INBOX", "1", 7)?.status).toBe("handled");
+    expect(s.inbound.mailboxTodos("a@x", "INBOX", "1")).toEqual([]);
+    s.close();
+    const raw = new Database(path);
+    expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
   it("refuses a store written by a newer schema", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
