@@ -76,11 +76,16 @@ export class MailboxWatcher extends EventEmitter {
   /**
    * Stops handing mail over: the cycle running ends after the messages it started, and later cycles
    * only apply settled dispositions. The connection stays open, so messages whose handling ends
-   * meanwhile are still flagged or moved (call stop() once they are). Resolves when no cycle runs.
+   * meanwhile are still flagged or moved (call stop() once they are). Resolves when no cycle runs,
+   * or after `maxWaitMs` (a cycle stuck on a dead connection is ended by stop() closing it).
    */
-  async stopIntake(): Promise<void> {
+  async stopIntake(maxWaitMs = 5000): Promise<void> {
     this.#intake.abort();
-    await this.#mutex.run(async () => undefined);
+    await withTimeout(
+      this.#mutex.run(async () => undefined),
+      maxWaitMs,
+      () => new Error("cycle still running"),
+    ).catch((error) => this.#log.debug({ err: error }, "stopping: the sync cycle did not end in time"));
   }
 
   /**

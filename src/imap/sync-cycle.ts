@@ -124,7 +124,9 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     while (inflight.length > 0) await settleOldest();
   };
   try {
-    for (let unit = await units.next(); unit && !ctx.signal.aborted; unit = await units.next()) {
+    // The signal is checked before each FETCH too: a stopping watcher must not wait for one more unit.
+    const nextUnit = () => (ctx.signal.aborted ? Promise.resolve(undefined) : units.next());
+    for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
       for (const meta of unit.items) {
         if (ctx.signal.aborted) break;
         present.add(meta.uid);

@@ -17,7 +17,7 @@ import { createLogger, type EmailChannel, type MessageFormat, type Reminder } fr
 import { makeAddressBook, makeCalendar, putRaw, removeCollection } from "../integration/dav/helpers.js";
 import { stackChannel } from "../support/channel.js";
 import { HttpFaultProxy, TcpFaultProxy } from "../support/fault-proxy.js";
-import { deliverAs, purgeMailbox, waitForMail } from "../support/mail.js";
+import { deliverAs, openMailbox, purgeMailbox, waitForMail } from "../support/mail.js";
 import { flushMailQueue, loadStackEnv, restoreStack, stackCtl } from "../support/stack.js";
 import { bare, InboxIndex, pick, seededRandom, sleep, waitFor } from "./helpers.js";
 
@@ -180,6 +180,39 @@ describe.skipIf(!stack.controllable)("server faults (real daemons, public API)",
     await waitForMail(alice, (ms) => ms.some((m) => bare(m.inReplyTo) === id), { timeoutMs: 60_000 });
     expect(calls.get(id)).toBe(1);
   }, 240_000);
+
+  it("stops promptly while a sync cycle waits on an IMAP connection that went silent", async () => {
+    const proxy = await TcpFaultProxy.start({ target: { host: stack.host, port: stack.ports.imap } });
+    closers.push(() => proxy.close());
+    let calls = 0;
+    // The first hand-over silences every IMAP connection open now, in the middle of the cycle.
+    const agent = async (m: MessageFormat) => {
+      if (calls++ === 0) proxy.blackholeOpen();
+      return `ack ${m.messageId}`;
+    };
+    // A sweep every second: within a second of the silence a cycle is waiting on the dead connection.
+    ({ channel } = await stackChannel(agent, {
+      env: { EMAIL_IMAP_SERVER: `${proxy.host}:${proxy.port}`, EMAIL_SWEEP_INTERVAL: "1" },
+    }));
+    await channel.start();
+    const client = await openMailbox(assistant);
+    for (let i = 0; i < 50; i++)
+      await client.append(
+        "INBOX",
+        `From: ${alice.address}\r\nTo: ${assistant.address}\r\nSubject: backlog ${i}\r\nMessage-ID: <silent-${i}-${randomUUID()}@proof.test>\r\n\r\nmessage ${i}\r\n`,
+      );
+    await client.logout();
+    await waitFor(() => (calls > 0 ? true : undefined), "no message was handed over", 60_000, 50);
+    await sleep(3000);
+    const t0 = Date.now();
+    await channel.stop();
+    channel = undefined;
+    const stopMs = Date.now() - t0;
+    console.log(`[proof] stop() with a silent IMAP connection mid-cycle: ${(stopMs / 1000).toFixed(1)} s`);
+    // Without a bound, stop() waited for the sync cycle's own timeout (45 s from the cycle's start;
+    // 44 s measured) to give up on the FETCH; bounded, it takes the intake and flush waits (5 s each).
+    expect(stopMs).toBeLessThan(30_000);
+  }, 120_000);
 
   it("delivers each pending reply once after Postfix was down", async () => {
     const DOWN_MS = pick(120_000, 40_000);
