@@ -154,7 +154,9 @@ export class InboundPipeline {
       return { action: "quarantine", reason };
     }
     const parsed = converted.parsed;
-    const existing = d.store.inbound.getByUid(m.account, m.mailbox, m.uidValidity, m.uid);
+    const existing = m.unrecorded
+      ? undefined
+      : d.store.inbound.getByUid(m.account, m.mailbox, m.uidValidity, m.uid);
     if (existing && existing.status !== "received") {
       // Settled while this copy was being fetched or converted (a concurrent cycle listed it as
       // unfinished before its handling ended): never hand it over again.

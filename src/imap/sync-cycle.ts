@@ -144,7 +144,10 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
           skipped++;
           inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
         } else if (inline) {
-          inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...base, raw: inline, resumed }) });
+          inflight.push({
+            uid: meta.uid,
+            work: ctx.handler.onMessage({ ...base, raw: inline, resumed, unrecorded: !record && !resumed }),
+          });
         } else {
           // Needs the connection (a MOVE, or a streamed download): settle what is in flight first.
           await drain();

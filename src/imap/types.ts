@@ -21,6 +21,12 @@ export interface RawMessage {
   raw: Readable | Buffer;
   /** The ledger already held this message as `received`: its handling started before and never finished. */
   resumed: boolean;
+  /**
+   * The ledger held no record of this position when the cycle planned it. Cycles of a mailbox run
+   * one at a time and hand each UID over once, so none can appear meanwhile: the pipeline need not
+   * read the ledger again. Absent: unknown (read it).
+   */
+  unrecorded?: boolean;
 }
 
 /** What the watcher does to a message in the mailbox once its handling is settled. */
