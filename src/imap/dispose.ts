@@ -61,30 +61,40 @@ export async function applyDisposition(
   }
 }
 
-/** Applies many settled dispositions with one command per kind of action (UID sets, RFC 3501 §9). */
+/**
+ * Applies many settled dispositions with one command per kind of action (UID sets, RFC 3501 §9).
+ * Returns the UIDs whose command was not carried out: imapflow reports a failed STORE or MOVE (a NO,
+ * or a connection lost meanwhile) as `false`, never as an error.
+ */
 export async function applyDispositions(
   client: ImapFlow,
   items: [number, Disposition][],
   options: { processedMailbox?: string; quarantineMailbox?: string; mailbox: string },
-): Promise<void> {
+): Promise<number[]> {
   const seen = items.filter(([, d]) => d.action === "seen").map(([u]) => u);
   const refused = items.filter(([, d]) => d.action === "refused").map(([u]) => u);
   const quarantined = items.filter(([, d]) => d.action === "quarantine").map(([u]) => u);
+  const failed: number[] = [];
   if (seen.length > 0) {
     const range = uidSet(seen);
-    await client.messageFlagsAdd(range, ["\\Seen"], STORE_SILENT);
-    if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
+    let done = await client.messageFlagsAdd(range, ["\\Seen"], STORE_SILENT);
+    if (done && options.processedMailbox && options.processedMailbox !== options.mailbox) {
       await ensureMailbox(client, options.processedMailbox);
-      await client.messageMove(range, options.processedMailbox, { uid: true });
+      done = !!(await client.messageMove(range, options.processedMailbox, { uid: true }));
     }
+    if (!done) failed.push(...seen);
   }
-  if (refused.length > 0)
-    await client.messageFlagsAdd(uidSet(refused), ["\\Flagged", REFUSED_KEYWORD], STORE_SILENT);
+  if (
+    refused.length > 0 &&
+    !(await client.messageFlagsAdd(uidSet(refused), ["\\Flagged", REFUSED_KEYWORD], STORE_SILENT))
+  )
+    failed.push(...refused);
   if (quarantined.length > 0) {
     const target = options.quarantineMailbox ?? "Quarantine";
     await ensureMailbox(client, target);
-    await client.messageMove(uidSet(quarantined), target, { uid: true });
+    if (!(await client.messageMove(uidSet(quarantined), target, { uid: true }))) failed.push(...quarantined);
   }
+  return failed;
 }
 
 /** The disposition a ledger record still owes the mailbox (see InboundLedger.mailboxTodos). */

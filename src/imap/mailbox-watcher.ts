@@ -300,12 +300,7 @@ export class MailboxWatcher extends EventEmitter {
     // Settled dispositions first, one command per kind (they change flags or move messages away).
     const pending = [...this.#pending];
     this.#pending.clear();
-    try {
-      await this.#apply(client, pending);
-    } catch (error) {
-      for (const [uid, d] of pending) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
-      throw error;
-    }
+    await this.#apply(client, pending);
     if (this.#intake.signal.aborted) return;
     const result = await runSyncCycle(client, {
       account: this.#o.account.address,
@@ -325,17 +320,41 @@ export class MailboxWatcher extends EventEmitter {
     if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");
   }
 
-  /** Applies settled dispositions, then records in the ledger that the mailbox owes them nothing. */
+  /**
+   * Applies settled dispositions and records in the ledger that the mailbox owes them nothing. What
+   * the server did not carry out stays owed: with the connection gone it is kept for the next cycle
+   * (and this one fails); refused by a live server, it is tried again at the next session.
+   */
   async #apply(client: ImapFlow, pending: [number, Disposition][]): Promise<void> {
     if (pending.length === 0) return;
-    await applyDispositions(client, pending, this.#o);
+    let failed: Set<number>;
+    try {
+      failed = new Set(await applyDispositions(client, pending, this.#o));
+    } catch (error) {
+      this.#keep(pending);
+      throw error;
+    }
     const box = client.mailbox;
     if (box)
       this.#o.store.inbound.mailboxDone(
         this.#o.account.address,
         this.#o.mailbox,
         String(box.uidValidity),
-        pending.map(([uid]) => uid),
+        pending.filter(([uid]) => !failed.has(uid)).map(([uid]) => uid),
       );
+    if (failed.size === 0) return;
+    if (!client.usable) {
+      this.#keep(pending.filter(([uid]) => failed.has(uid)));
+      throw new Error("the IMAP connection was lost while flagging settled messages");
+    }
+    this.#log.warn(
+      { count: failed.size, uids: [...failed].slice(0, 20) },
+      "the server did not flag or move settled messages; they stay owed and are tried again at the next session",
+    );
+  }
+
+  /** Puts dispositions back to be applied by a later cycle (newer ones for the same UID win). */
+  #keep(items: [number, Disposition][]): void {
+    for (const [uid, d] of items) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
   }
 }
