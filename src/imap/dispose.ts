@@ -29,36 +29,17 @@ export async function ensureMailbox(client: ImapFlow, path: string): Promise<voi
 }
 
 /**
- * Applies a settled disposition to one message of the selected mailbox. Nothing is ever deleted: a
- * message leaves the mailbox only by a MOVE to the processed or quarantine mailbox.
+ * Applies a settled disposition to one message of the selected mailbox; false when the server did
+ * not carry it out (see applyDispositions). Nothing is ever deleted: a message leaves the mailbox
+ * only by a MOVE to the processed or quarantine mailbox.
  */
 export async function applyDisposition(
   client: ImapFlow,
   uid: number,
   disposition: Disposition,
   options: { processedMailbox?: string; quarantineMailbox?: string; mailbox: string },
-): Promise<void> {
-  const range = String(uid);
-  switch (disposition.action) {
-    case "none":
-      return;
-    case "seen":
-      await client.messageFlagsAdd(range, ["\\Seen"], STORE_SILENT);
-      if (options.processedMailbox && options.processedMailbox !== options.mailbox) {
-        await ensureMailbox(client, options.processedMailbox);
-        await client.messageMove(range, options.processedMailbox, { uid: true });
-      }
-      return;
-    case "refused":
-      await client.messageFlagsAdd(range, ["\\Flagged", REFUSED_KEYWORD], STORE_SILENT);
-      return;
-    case "quarantine": {
-      const target = options.quarantineMailbox ?? "Quarantine";
-      await ensureMailbox(client, target);
-      await client.messageMove(range, target, { uid: true });
-      return;
-    }
-  }
+): Promise<boolean> {
+  return (await applyDispositions(client, [[uid, disposition]], options)).length === 0;
 }
 
 /**

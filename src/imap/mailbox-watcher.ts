@@ -6,8 +6,8 @@ import { pause, withTimeout } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
 import { classifyImapError, createImapClient } from "./connect.js";
-import { applyDisposition, applyDispositions, owedDisposition } from "./dispose.js";
 import { IdleListener } from "./idle-listener.js";
+import { Settlement } from "./settlement.js";
 import { runSyncCycle } from "./sync-cycle.js";
 import type { Disposition, WatcherHealth } from "./types.js";
 import type { MailboxWatcherOptions } from "./watcher-options.js";
@@ -23,7 +23,7 @@ export class MailboxWatcher extends EventEmitter {
   readonly #o: MailboxWatcherOptions;
   readonly #log: Logger;
   readonly #mutex = new Mutex();
-  readonly #pending = new Map<number, Disposition>();
+  readonly #settlement: Settlement;
   #abort = new AbortController();
   /** Aborted when mail must no longer be handed over (stopIntake, stop); the session may go on. */
   #intake = new AbortController();
@@ -44,6 +44,14 @@ export class MailboxWatcher extends EventEmitter {
       account: options.account.address,
       mailbox: options.mailbox,
       stage: "imap",
+    });
+    this.#settlement = new Settlement({
+      account: options.account.address,
+      mailbox: options.mailbox,
+      store: options.store,
+      logger: this.#log,
+      ...(options.processedMailbox ? { processedMailbox: options.processedMailbox } : {}),
+      ...(options.quarantineMailbox ? { quarantineMailbox: options.quarantineMailbox } : {}),
     });
     this.#health = {
       account: options.account.address,
@@ -97,21 +105,20 @@ export class MailboxWatcher extends EventEmitter {
     clearTimeout(this.#settleTimer);
     this.#settleTimer = undefined;
     const client = this.#client;
-    if (this.#pending.size > 0) {
-      // Flush settled dispositions before leaving, bounded: the ledger already has the truth.
-      const pending = [...this.#pending];
-      this.#pending.clear();
+    if (this.#settlement.size > 0) {
+      // Flush settled dispositions before leaving, bounded: what is not applied stays owed in the ledger.
+      const count = this.#settlement.size;
       const flushed = client?.usable
         ? withTimeout(
-            this.#mutex.run(() => this.#apply(client, pending)),
+            this.#mutex.run(() => this.#settlement.flush(client)),
             5000,
             () => new Error("flush timed out"),
           )
         : Promise.reject(new Error("not connected"));
       await flushed.catch((error) =>
         this.#log.warn(
-          { err: error, count: pending.length },
-          "could not flag or move the messages settled before stopping; they stay as they are in the mailbox",
+          { err: error, count },
+          "could not flag or move the messages settled before stopping; the next session will",
         ),
       );
     }
@@ -137,7 +144,7 @@ export class MailboxWatcher extends EventEmitter {
    */
   settle(uid: number, disposition: Disposition): void {
     if (disposition.action === "none") return;
-    this.#pending.set(uid, disposition);
+    this.#settlement.add(uid, disposition);
     if (this.#settleTimer) return;
     this.#settleTimer = setTimeout(() => {
       this.#settleTimer = undefined;
@@ -290,17 +297,10 @@ export class MailboxWatcher extends EventEmitter {
     if (this.#owedUnread) {
       // A session after a crash or a lost connection: what was settled but never applied.
       this.#owedUnread = false;
-      for (const owed of this.#o.store.inbound.mailboxTodos(
-        this.#o.account.address,
-        this.#o.mailbox,
-        String(client.mailbox ? client.mailbox.uidValidity : ""),
-      ))
-        if (!this.#pending.has(owed.uid)) this.#pending.set(owed.uid, owedDisposition(owed));
+      this.#settlement.loadOwed(String(client.mailbox ? client.mailbox.uidValidity : ""));
     }
     // Settled dispositions first, one command per kind (they change flags or move messages away).
-    const pending = [...this.#pending];
-    this.#pending.clear();
-    await this.#apply(client, pending);
+    await this.#settlement.flush(client);
     if (this.#intake.signal.aborted) return;
     const result = await runSyncCycle(client, {
       account: this.#o.account.address,
@@ -313,48 +313,10 @@ export class MailboxWatcher extends EventEmitter {
       batchSize: 100,
       inlineFetchBytes: 1024 * 1024,
       window: 8,
-      dispose: (c, uid, d) => applyDisposition(c, uid, d, this.#o),
+      dispose: (c, uid, d) => this.#settlement.now(c, uid, d),
       signal: this.#intake.signal,
     });
     this.#setHealth({ lastSyncAt: new Date().toISOString() });
     if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");
-  }
-
-  /**
-   * Applies settled dispositions and records in the ledger that the mailbox owes them nothing. What
-   * the server did not carry out stays owed: with the connection gone it is kept for the next cycle
-   * (and this one fails); refused by a live server, it is tried again at the next session.
-   */
-  async #apply(client: ImapFlow, pending: [number, Disposition][]): Promise<void> {
-    if (pending.length === 0) return;
-    let failed: Set<number>;
-    try {
-      failed = new Set(await applyDispositions(client, pending, this.#o));
-    } catch (error) {
-      this.#keep(pending);
-      throw error;
-    }
-    const box = client.mailbox;
-    if (box)
-      this.#o.store.inbound.mailboxDone(
-        this.#o.account.address,
-        this.#o.mailbox,
-        String(box.uidValidity),
-        pending.filter(([uid]) => !failed.has(uid)).map(([uid]) => uid),
-      );
-    if (failed.size === 0) return;
-    if (!client.usable) {
-      this.#keep(pending.filter(([uid]) => failed.has(uid)));
-      throw new Error("the IMAP connection was lost while flagging settled messages");
-    }
-    this.#log.warn(
-      { count: failed.size, uids: [...failed].slice(0, 20) },
-      "the server did not flag or move settled messages; they stay owed and are tried again at the next session",
-    );
-  }
-
-  /** Puts dispositions back to be applied by a later cycle (newer ones for the same UID win). */
-  #keep(items: [number, Disposition][]): void {
-    for (const [uid, d] of items) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
   }
 }

@@ -1,0 +1,90 @@
+import type { ImapFlow } from "imapflow";
+import { describe, expect, it } from "vitest";
+import { openSqliteStore, silentLogger } from "../../../src/index.js";
+import { Settlement } from "../../../src/imap/settlement.js";
+
+const where = { account: "a@x.test", mailbox: "INBOX", uidValidity: "42" };
+
+/** A store whose records 3, 4 and 5 were handled and owe their \Seen. */
+function ledger() {
+  const store = openSqliteStore({ path: ":memory:" });
+  for (const uid of [3, 4, 5]) {
+    store.inbound.put({ ...where, uid, messageId: `m${uid}@x.test`, status: "received", attempts: 1 });
+    store.inbound.setStatus({ ...where, uid }, "handled", undefined, "seen");
+  }
+  return store;
+}
+
+/** An ImapFlow stand-in: STORE answers `stored` (imapflow reports a failed command as false). */
+function client(o: { stored: boolean; usable: boolean }) {
+  const stores: string[] = [];
+  const c = {
+    usable: o.usable,
+    mailbox: { path: "INBOX", uidValidity: 42n },
+    async messageFlagsAdd(range: string) {
+      stores.push(range);
+      return o.stored;
+    },
+  };
+  return { client: c as unknown as ImapFlow, stores };
+}
+
+const owed = (store: ReturnType<typeof ledger>) =>
+  store.inbound.mailboxTodos(where.account, where.mailbox, where.uidValidity).map((t) => t.uid);
+
+describe("Settlement", () => {
+  it("applies what the ledger says is owed and clears it", async () => {
+    const store = ledger();
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    s.loadOwed("42");
+    s.add(5, { action: "seen" });
+    expect(s.size).toBe(3);
+    const { client: c, stores } = client({ stored: true, usable: true });
+    await s.flush(c);
+    expect(stores).toEqual(["3:5"]);
+    expect(owed(store)).toEqual([]);
+    expect(s.size).toBe(0);
+  });
+
+  it("keeps what a live server refused owed in the ledger, and goes on", async () => {
+    const store = ledger();
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    s.loadOwed("42");
+    await s.flush(client({ stored: false, usable: true }).client);
+    expect(s.size).toBe(0); // not retried by every cycle...
+    expect(owed(store)).toEqual([3, 4, 5]); // ...but by the next session
+  });
+
+  it("keeps it pending and fails when the connection went away meanwhile", async () => {
+    const store = ledger();
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    s.loadOwed("42");
+    await expect(s.flush(client({ stored: false, usable: false }).client)).rejects.toThrow(
+      /connection was lost/,
+    );
+    expect(s.size).toBe(3);
+    expect(owed(store)).toEqual([3, 4, 5]);
+  });
+
+  it("records a disposition applied at once that the server did not carry out as owed", async () => {
+    const store = ledger();
+    store.inbound.put({
+      ...where,
+      uid: 9,
+      messageId: "m9@x.test",
+      status: "ignored",
+      attempts: 0,
+      reason: "why",
+    });
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    await s.now(client({ stored: false, usable: true }).client, 9, { action: "refused", reason: "why" });
+    expect(store.inbound.mailboxTodos(where.account, "INBOX", "42").find((t) => t.uid === 9)).toEqual({
+      uid: 9,
+      todo: "refused",
+      reason: "why",
+    });
+    await expect(
+      s.now(client({ stored: false, usable: false }).client, 9, { action: "refused", reason: "why" }),
+    ).rejects.toThrow(/connection was lost/);
+  });
+});
