@@ -78,17 +78,20 @@ export class Settlement {
   }
 
   /**
-   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). One the
-   * server did not carry out is recorded as owed; with the connection gone this throws.
+   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). It is owed
+   * in the ledger from before the command until the server has carried it out; with the connection
+   * gone this throws.
    */
   async now(client: ImapFlow, uid: number, disposition: Disposition): Promise<void> {
-    if (disposition.action === "none" || (await applyDisposition(client, uid, disposition, this.#o))) return;
+    if (disposition.action === "none") return;
     const box = client.mailbox;
-    if (box)
-      this.#o.store.inbound.setMailboxTodo(
-        { account: this.#o.account, mailbox: this.#o.mailbox, uidValidity: String(box.uidValidity), uid },
-        disposition.action,
-      );
+    const uidValidity = box ? String(box.uidValidity) : undefined;
+    const { account, mailbox, store } = this.#o;
+    if (uidValidity) store.inbound.setMailboxTodo({ account, mailbox, uidValidity, uid }, disposition.action);
+    if (await applyDisposition(client, uid, disposition, this.#o)) {
+      if (uidValidity) store.inbound.mailboxDone(account, mailbox, uidValidity, [uid]);
+      return;
+    }
     if (!client.usable) throw new Error("the IMAP connection was lost while flagging a settled message");
     this.#o.logger.warn(
       { uid, action: disposition.action },

@@ -66,7 +66,7 @@ describe("Settlement", () => {
     expect(owed(store)).toEqual([3, 4, 5]);
   });
 
-  it("records a disposition applied at once that the server did not carry out as owed", async () => {
+  it("owes a disposition applied at once until the server has carried it out", async () => {
     const store = ledger();
     store.inbound.put({
       ...where,
@@ -86,5 +86,7 @@ describe("Settlement", () => {
     await expect(
       s.now(client({ stored: false, usable: false }).client, 9, { action: "refused", reason: "why" }),
     ).rejects.toThrow(/connection was lost/);
+    await s.now(client({ stored: true, usable: true }).client, 9, { action: "refused", reason: "why" });
+    expect(owed(store)).toEqual([3, 4, 5]);
   });
 });
