@@ -41,7 +41,8 @@ interface ParserNode {
 interface ParserLeaf {
   type: "attachment";
   content: Readable;
-  contentType: string;
+  /** false when the part's Content-Type header is empty or missing (below the root). */
+  contentType: string | false;
   filename?: string;
   cid?: string;
   checksum?: string;
@@ -223,10 +224,18 @@ export async function walkMime(source: Readable | Uint8Array, options: WalkOptio
   parser.on("data", (chunk: ParserLeaf | { type: string }) => {
     if (chunk.type !== "attachment") return;
     const leaf = chunk as ParserLeaf;
-    const node = parser.byHeaders.get(leaf.headers);
-    const handled = node
-      ? options.onLeaf({ node, contentType: leaf.contentType.toLowerCase(), stream: leaf.content })
-      : drainQuietly(leaf.content);
+    let handled: Promise<void>;
+    try {
+      const node = parser.byHeaders.get(leaf.headers);
+      // An empty or missing Content-Type comes as false: the node's own default (text/plain) stands.
+      const contentType = leaf.contentType ? leaf.contentType.toLowerCase() : node?.contentType;
+      handled = node
+        ? options.onLeaf({ node, contentType: contentType ?? "text/plain", stream: leaf.content })
+        : drainQuietly(leaf.content);
+    } catch (error) {
+      // Nothing may throw into mailparser's own callbacks: it would end the host process.
+      handled = Promise.reject(error);
+    }
     const done = handled.then(
       () => leaf.release?.(),
       (err: Error) => fail(err),

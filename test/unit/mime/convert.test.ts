@@ -96,6 +96,20 @@ describe("unparseable input", () => {
   });
 });
 
+describe("parts without a content type", () => {
+  it.each([
+    ["empty, the message cut off after it", "Content-Type: "],
+    ["empty, with a body", "Content-Type:\r\n\r\nsecond part\r\n--x--\r\n"],
+  ])("%s: read as text/plain (was an uncaught TypeError that ended the process)", async (_, tail) => {
+    const raw = Buffer.from(
+      "From: a@example.org\r\nSubject: no type\r\nMessage-ID: <ct@example.org>\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n" +
+        `--x\r\nContent-Type: text/plain\r\n\r\nfirst part\r\n--x\r\n${tail}`,
+    );
+    const p = await convertMessage(raw);
+    expect(p.text).toContain("first part");
+  });
+});
+
 describe("input forms", () => {
   it("gives the same result for a Buffer and a stream cut into 7-byte chunks", async () => {
     const file = path.join(FIXTURES, "inline-cid-image-outlook.eml");
