@@ -125,6 +125,18 @@ class TreeParser extends MailParser {
 
   createNode(split: SplitNode): ParserNode {
     const created = (MailParser.prototype as unknown as MailParserInternals).createNode.call(this, split);
+    try {
+      this.track(split, created);
+    } catch (error) {
+      // This runs inside mailparser's own callbacks, where a throw would end the process: the
+      // conversion fails instead (walkMime listens for "error").
+      this.emit("error", error);
+    }
+    return created;
+  }
+
+  /** Records the node in our tree (see MimeNode). */
+  private track(split: SplitNode, created: ParserNode): void {
     const parent = split.parentNode ? this.nodes.get(split.parentNode) : undefined;
     const depth = parent ? parent.depth + 1 : 0;
     const lines = split.headers.getList();
@@ -151,7 +163,6 @@ class TreeParser extends MailParser {
     this.nodes.set(split, node);
     this.byHeaders.set(created.headers, node);
     if (depth > this.maxDepth) this.onDepth(depth);
-    return created;
   }
 }
 
