@@ -93,7 +93,7 @@ export class HandlingQueue {
     }
     try {
       await d.deliver(message);
-      // The \\Seen it now owes is recorded with the status: a crash before the watcher applied it
+      // The \Seen it now owes is recorded with the status: a crash before the watcher applied it
       // leaves it owed, and the next session applies it.
       await d.writes.run(() => d.store.inbound.setStatus(where, "handled", undefined, "seen"));
       d.settle(where.account, where.mailbox, where.uid, { action: "seen" });

@@ -29,22 +29,9 @@ export async function ensureMailbox(client: ImapFlow, path: string): Promise<voi
 }
 
 /**
- * Applies a settled disposition to one message of the selected mailbox; false when the server did
- * not carry it out (see applyDispositions). Nothing is ever deleted: a message leaves the mailbox
- * only by a MOVE to the processed or quarantine mailbox.
- */
-export async function applyDisposition(
-  client: ImapFlow,
-  uid: number,
-  disposition: Disposition,
-  options: { processedMailbox?: string; quarantineMailbox?: string; mailbox: string },
-): Promise<boolean> {
-  return (await applyDispositions(client, [[uid, disposition]], options)).length === 0;
-}
-
-/**
- * Applies many settled dispositions with one command per kind of action (UID sets, RFC 3501 §9).
- * Returns the UIDs whose command was not carried out: imapflow reports a failed STORE or MOVE (a NO,
+ * Applies settled dispositions with one command per kind of action (UID sets, RFC 3501 §9). Nothing
+ * is ever deleted: a message leaves the mailbox only by a MOVE to the processed or quarantine
+ * mailbox. Returns the UIDs whose command was not carried out: imapflow reports a failed STORE or MOVE (a NO,
  * or a connection lost meanwhile) as `false`, never as an error.
  */
 export async function applyDispositions(

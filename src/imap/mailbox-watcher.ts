@@ -35,7 +35,7 @@ export class MailboxWatcher extends EventEmitter {
   #ready?: { resolve: () => void; reject: (e: Error) => void };
   #settleTimer: NodeJS.Timeout | undefined;
   /** Set at each new session: its first cycle first applies what the ledger says is still owed. */
-  #owedUnread = true;
+  #owedToLoad = true;
 
   constructor(options: MailboxWatcherOptions) {
     super();
@@ -183,7 +183,7 @@ export class MailboxWatcher extends EventEmitter {
         if (this.#o.idle !== false && !canIdle) this.#log.warn("server lacks IDLE: polling instead");
         client.on("exists", () => this.kick());
         this.#dirty = true;
-        this.#owedUnread = true;
+        this.#owedToLoad = true;
         if (canIdle && this.#o.listener !== false) listener = this.#listen();
         await this.#session(client, closed, canIdle);
         attempt = 0;
@@ -294,10 +294,10 @@ export class MailboxWatcher extends EventEmitter {
   }
 
   async #cycle(client: ImapFlow): Promise<void> {
-    if (this.#owedUnread) {
+    if (this.#owedToLoad) {
       // A session after a crash or a lost connection: what was settled but never applied.
-      this.#owedUnread = false;
-      this.#settlement.loadOwed(String(client.mailbox ? client.mailbox.uidValidity : ""));
+      this.#owedToLoad = false;
+      this.#settlement.loadOwed(client);
     }
     // Settled dispositions first, one command per kind (they change flags or move messages away).
     await this.#settlement.flush(client);

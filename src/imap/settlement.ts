@@ -1,7 +1,7 @@
 import type { ImapFlow } from "imapflow";
 import type { Logger } from "../log/index.js";
 import type { StateStore } from "../store/types.js";
-import { applyDisposition, applyDispositions, owedDisposition } from "./dispose.js";
+import { applyDispositions, owedDisposition } from "./dispose.js";
 import type { Disposition } from "./types.js";
 
 export interface SettlementOptions {
@@ -36,21 +36,43 @@ export class Settlement {
     this.#pending.set(uid, disposition);
   }
 
-  /** Adds what the ledger says the mailbox (at this UIDVALIDITY) still owes. */
-  loadOwed(uidValidity: string): void {
+  /** Adds what the ledger says the mailbox selected on `client` (its UIDVALIDITY) still owes. */
+  loadOwed(client: ImapFlow): void {
+    const uidValidity = uidValidityOf(client);
+    if (uidValidity === undefined) return;
     for (const owed of this.#o.store.inbound.mailboxTodos(this.#o.account, this.#o.mailbox, uidValidity))
       if (!this.#pending.has(owed.uid)) this.#pending.set(owed.uid, owedDisposition(owed));
   }
 
-  /**
-   * Applies everything pending and records it done. What the server did not carry out stays owed:
-   * with the connection gone it is kept pending and this throws; refused by a live server, it waits
-   * in the ledger for the next session.
-   */
+  /** Applies everything pending (see #apply). */
   async flush(client: ImapFlow): Promise<void> {
     if (this.#pending.size === 0) return;
     const items = [...this.#pending];
     this.#pending.clear();
+    await this.#apply(client, items);
+  }
+
+  /**
+   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined); it is owed
+   * in the ledger from before the command (see #apply).
+   */
+  async now(client: ImapFlow, uid: number, disposition: Disposition): Promise<void> {
+    if (disposition.action === "none") return;
+    const uidValidity = uidValidityOf(client);
+    if (uidValidity !== undefined)
+      this.#o.store.inbound.setMailboxTodo(
+        { account: this.#o.account, mailbox: this.#o.mailbox, uidValidity, uid },
+        disposition.action,
+      );
+    await this.#apply(client, [[uid, disposition]]);
+  }
+
+  /**
+   * Applies dispositions (one command per kind) and clears in the ledger what the server carried
+   * out. The rest stays owed: with the connection gone it is kept pending and this throws; refused
+   * by a live server, it waits in the ledger for the next session.
+   */
+  async #apply(client: ImapFlow, items: [number, Disposition][]): Promise<void> {
     let failed: Set<number>;
     try {
       failed = new Set(await applyDispositions(client, items, this.#o));
@@ -58,12 +80,12 @@ export class Settlement {
       this.#keep(items);
       throw error;
     }
-    const box = client.mailbox;
-    if (box)
+    const uidValidity = uidValidityOf(client);
+    if (uidValidity !== undefined)
       this.#o.store.inbound.mailboxDone(
         this.#o.account,
         this.#o.mailbox,
-        String(box.uidValidity),
+        uidValidity,
         items.filter(([uid]) => !failed.has(uid)).map(([uid]) => uid),
       );
     if (failed.size === 0) return;
@@ -77,30 +99,13 @@ export class Settlement {
     );
   }
 
-  /**
-   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). It is owed
-   * in the ledger from before the command until the server has carried it out; with the connection
-   * gone this throws.
-   */
-  async now(client: ImapFlow, uid: number, disposition: Disposition): Promise<void> {
-    if (disposition.action === "none") return;
-    const box = client.mailbox;
-    const uidValidity = box ? String(box.uidValidity) : undefined;
-    const { account, mailbox, store } = this.#o;
-    if (uidValidity) store.inbound.setMailboxTodo({ account, mailbox, uidValidity, uid }, disposition.action);
-    if (await applyDisposition(client, uid, disposition, this.#o)) {
-      if (uidValidity) store.inbound.mailboxDone(account, mailbox, uidValidity, [uid]);
-      return;
-    }
-    if (!client.usable) throw new Error("the IMAP connection was lost while flagging a settled message");
-    this.#o.logger.warn(
-      { uid, action: disposition.action },
-      "the server did not flag or move a settled message; it stays owed",
-    );
-  }
-
   /** Puts dispositions back for a later batch (newer ones for the same UID win). */
   #keep(items: [number, Disposition][]): void {
     for (const [uid, d] of items) if (!this.#pending.has(uid)) this.#pending.set(uid, d);
   }
+}
+
+/** The UIDVALIDITY of the mailbox selected on `client`, as the ledger keeps it. */
+function uidValidityOf(client: ImapFlow): string | undefined {
+  return client.mailbox ? String(client.mailbox.uidValidity) : undefined;
 }

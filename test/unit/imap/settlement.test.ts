@@ -36,10 +36,10 @@ describe("Settlement", () => {
   it("applies what the ledger says is owed and clears it", async () => {
     const store = ledger();
     const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
-    s.loadOwed("42");
+    const { client: c, stores } = client({ stored: true, usable: true });
+    s.loadOwed(c);
     s.add(5, { action: "seen" });
     expect(s.size).toBe(3);
-    const { client: c, stores } = client({ stored: true, usable: true });
     await s.flush(c);
     expect(stores).toEqual(["3:5"]);
     expect(owed(store)).toEqual([]);
@@ -49,8 +49,9 @@ describe("Settlement", () => {
   it("keeps what a live server refused owed in the ledger, and goes on", async () => {
     const store = ledger();
     const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
-    s.loadOwed("42");
-    await s.flush(client({ stored: false, usable: true }).client);
+    const refusing = client({ stored: false, usable: true }).client;
+    s.loadOwed(refusing);
+    await s.flush(refusing);
     expect(s.size).toBe(0); // not retried by every cycle...
     expect(owed(store)).toEqual([3, 4, 5]); // ...but by the next session
   });
@@ -58,10 +59,9 @@ describe("Settlement", () => {
   it("keeps it pending and fails when the connection went away meanwhile", async () => {
     const store = ledger();
     const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
-    s.loadOwed("42");
-    await expect(s.flush(client({ stored: false, usable: false }).client)).rejects.toThrow(
-      /connection was lost/,
-    );
+    const gone = client({ stored: false, usable: false }).client;
+    s.loadOwed(gone);
+    await expect(s.flush(gone)).rejects.toThrow(/connection was lost/);
     expect(s.size).toBe(3);
     expect(owed(store)).toEqual([3, 4, 5]);
   });
