@@ -1,6 +1,5 @@
 import { EventEmitter, setMaxListeners } from "node:events";
 import { join } from "node:path";
-import { Readable } from "node:stream";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { BaseChannel } from "../contract/base-channel.js";
 import type {
@@ -15,7 +14,7 @@ import { EmailChannelError } from "../errors/index.js";
 import type { MailboxWatcher } from "../imap/mailbox-watcher.js";
 import type { WatcherHealth } from "../imap/types.js";
 import { createLogger, type Logger } from "../log/index.js";
-import { convertMessage } from "../mime/index.js";
+import { ConvertPool, convertMessage } from "../mime/index.js";
 import { KeyedQueue } from "../runtime/keyed-queue.js";
 import { openSqliteStore } from "../store/index.js";
 import type { StateStore } from "../store/types.js";
@@ -149,6 +148,10 @@ export class EmailChannel extends BaseChannel {
     });
     const queue = new KeyedQueue(c.watch.concurrency);
     const customConvert = this.#options.convert;
+    const converter =
+      !customConvert && c.watch.convertWorkers > 0
+        ? new ConvertPool({ workers: c.watch.convertWorkers, logger: log.child({ stage: "mime" }) })
+        : undefined;
     let watchers = new Map<string, MailboxWatcher>();
     const pipeline = new InboundPipeline({
       config: c,
@@ -159,9 +162,8 @@ export class EmailChannel extends BaseChannel {
       ownDomains,
       queue,
       events: this.events,
-      convert: customConvert
-        ? (raw, options) => customConvert(Buffer.isBuffer(raw) ? Readable.from([raw]) : raw, options)
-        : convertMessage,
+      convert:
+        customConvert ?? (converter ? (raw, options) => converter.convert(raw, options) : convertMessage),
       guard: (input) => guards.decide(input),
       recordAccepted: (input) => guards.recordAccepted(input),
       // The in-memory index (loaded before the watchers start, kept current by each CardDAV sync):
@@ -197,6 +199,7 @@ export class EmailChannel extends BaseChannel {
       guards,
       calendar,
       contacts,
+      ...(converter ? { converter } : {}),
     };
     // Contacts admit senders (allow_contacts) and enrich messages from the first sync on: the index
     // is loaded from the stored profiles before any watcher hands a message over.

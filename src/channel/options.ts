@@ -22,8 +22,13 @@ export interface EmailChannelOptions {
   profileSink?: ProfileSink;
   /** Replaces the SMTP sender per account (benchmarks, tests of the outbox). Default: SmtpSender from config. */
   senderFactory?: (account: string) => OutboundSender;
-  /** Replaces the MIME converter (benchmarks). Default: convertMessage. */
-  convert?: (raw: Readable, options: ConvertOptions) => Promise<ParsedInbound>;
+  /**
+   * Replaces the converter, e.g. with a ConvertPool the host shares between channels or keeps
+   * across restarts (stop() does not close it). A message fetched whole comes as a Buffer, a big
+   * one as a stream. Default: a ConvertPool of `convert_workers` workers, closed by stop(); with
+   * `convert_workers: 0`, convertMessage in the main thread.
+   */
+  convert?: (raw: Buffer | Readable, options: ConvertOptions) => Promise<ParsedInbound>;
   /** How long stop() waits for in-flight agent work before aborting it, ms. Default 30000. */
   stopTimeoutMs?: number;
 }

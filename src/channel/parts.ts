@@ -22,6 +22,7 @@ import type { InboundPipeline } from "./inbound-pipeline.js";
 import type { Outbound } from "./outbound.js";
 import { reminderMail } from "./reminder-mail.js";
 import { SentFolder } from "./sent-folder.js";
+import type { ConvertPool } from "../mime/pool/convert-pool.js";
 
 /** Everything a started channel holds. */
 export interface Running {
@@ -38,6 +39,8 @@ export interface Running {
   guards: GuardStage;
   calendar: CalendarFeed;
   contacts: ContactsFeed;
+  /** The conversion workers (absent: conversion in the main thread, or the host's converter). */
+  converter?: ConvertPool;
 }
 
 /** The key of a watcher in Running.watchers. */
@@ -209,7 +212,7 @@ export function buildFeeds(o: {
 /**
  * Stops a started channel's parts: the watchers hand no more mail over, then the agent work in
  * flight may finish (at most `stopTimeoutMs`, then it is aborted: it resumes at the next start), then
- * the watchers flag or move what was settled and close, then the feeds, the outbox, the SMTP
+ * the watchers flag or move what was settled and close, then the conversion workers, the feeds, the outbox, the SMTP
  * sockets, and the store when the channel opened it.
  */
 export async function stopParts(r: Running, o: { stopTimeoutMs: number; log: Logger }): Promise<void> {
@@ -223,6 +226,7 @@ export async function stopParts(r: Running, o: { stopTimeoutMs: number; log: Log
   if (!drained) o.log.warn("stop: agent work still running was aborted; it resumes at the next start");
   r.pipeline.stop();
   await Promise.all(watchers.map((w) => w.stop()));
+  await r.converter?.close();
   await Promise.all([r.calendar.stop(), r.contacts.stop()]);
   await r.dispatcher.stop();
   await Promise.all([...r.senders.values()].map((s) => (s as { close?: () => Promise<void> }).close?.()));

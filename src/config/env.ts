@@ -43,6 +43,7 @@ export const ENV_KEYS: ReadonlyMap<string, EnvKey> = new Map<string, EnvKey>([
   top("max_message_bytes", "number"),
   top("dedupe_across_mailboxes", "boolean"),
   top("concurrency", "number"),
+  top("convert_workers", "number"),
   top("allowed_senders", "list"),
   top("allow_contacts", "boolean"),
   top("state_dir", "string"),

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { ConfigError } from "../errors/index.js";
 import {
   type AccountConfig,
@@ -121,6 +122,7 @@ export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
       maxMessageBytes: cfg.max_message_bytes,
       dedupeAcrossMailboxes: cfg.dedupe_across_mailboxes,
       concurrency: cfg.concurrency,
+      convertWorkers: cfg.convert_workers ?? Math.min(4, Math.max(1, availableParallelism() - 1)),
     },
     allowedSenders: cfg.allowed_senders.map((s) => s.toLowerCase()),
     allowContacts: cfg.allow_contacts,

@@ -73,6 +73,8 @@ export interface ResolvedConfig {
     maxMessageBytes: number;
     dedupeAcrossMailboxes: boolean;
     concurrency: number;
+    /** See the `convert_workers` key; 0 = convert in the main thread. */
+    convertWorkers: number;
   };
   allowedSenders: string[];
   allowContacts: boolean;

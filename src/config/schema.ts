@@ -95,6 +95,11 @@ export const fileSchema = z.strictObject({
   dedupe_across_mailboxes: z.boolean().default(true),
   /** Conversations handled in parallel (messages of one conversation are always sequential). */
   concurrency: positiveInt.default(4),
+  /**
+   * Worker threads that convert raw mail (MIME, charsets, HTML, quote stripping) beside the main
+   * thread; 0 converts in the main thread. Default: the cores but one, 1 to 4.
+   */
+  convert_workers: nonNegInt.optional(),
   allowed_senders: z.array(z.string().trim().min(1)).default([]),
   /** Admit every address found in the CardDAV contacts. */
   allow_contacts: z.boolean().default(false),

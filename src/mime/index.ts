@@ -4,6 +4,7 @@
  * limit policy, reply-strip.ts for the quote/signature semantics.
  */
 export { convertMessage } from "./convert.js";
+export { ConvertPool, type ConvertPoolOptions } from "./pool/convert-pool.js";
 export { stripReply, type StripOptions, type StrippedReply } from "./reply-strip.js";
 export { htmlToReadableText } from "./html-text.js";
 export { sanitiseFilename, uniqueFilename, MAX_FILENAME_BYTES } from "./filename.js";

@@ -1,0 +1,307 @@
+/**
+ * ConvertPool: convertMessage on worker threads. The channel lives in the assistant's main process
+ * beside its other channels; parsing a large backlog, a heavy message or a hostile one there holds
+ * that process's event loop, and a converter bug or a MIME bomb's memory would take the process
+ * down. On a worker, conversion runs beside the channel's own work (IMAP, ledger, agent), and a
+ * crash or an exhausted heap ends one worker: the message that caused it fails alone
+ * (InputError MIME_CONVERTER_CRASHED, so it is quarantined with the reason) and a fresh worker
+ * takes the rest.
+ *
+ * Finding the culprit: when a worker dies with several conversions in flight, each of them is run
+ * again, alone on a worker ("suspect"); only a message that ends a worker while alone is failed.
+ * A stream (a message too big to fetch whole) is converted in this thread: the converter reads it
+ * as it arrives and keeps memory flat, which copying it to a worker would not.
+ */
+import { createRequire } from "node:module";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { AbortedError, InputError } from "../../errors/index.js";
+import type { Logger } from "../../log/index.js";
+import { convertMessage } from "../convert.js";
+import type { ConvertOptions, ParsedInbound } from "../types.js";
+import { type FromWorker, fromWireError, type ToWorker, wireBytes, wireOptions } from "./wire.js";
+
+export interface ConvertPoolOptions {
+  /** Worker threads. Default 1; at least 1. */
+  workers?: number;
+  /** Conversions one worker runs at once (they wait on attachment writes). Default 4; more queue. */
+  perWorker?: number;
+  /**
+   * Old-generation heap of each worker, MiB. Default 512. A message whose conversion needs more
+   * ends its worker and fails alone with MIME_CONVERTER_CRASHED.
+   */
+  maxHeapMb?: number;
+  logger?: Logger;
+  /**
+   * The workers' module. Default: convert-worker (the converter). Another module must speak the
+   * same messages (wire.ts); fault-injection tests use one that crashes on a marked message.
+   */
+  workerModule?: URL;
+}
+
+interface Job {
+  id: number;
+  key: number;
+  options: ConvertOptions;
+  raw: Uint8Array;
+  /** Was in flight on a worker that died: runs again alone on a worker. */
+  suspect: boolean;
+  settled: boolean;
+  slot?: Slot;
+  resolve(parsed: ParsedInbound): void;
+  reject(error: unknown): void;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Job>;
+  /** Runs one suspect job and nothing else. */
+  alone: boolean;
+  /** Loaded its modules (a worker that dies before this is broken, not crashed by a message). */
+  ready: boolean;
+  optionKeys: Set<number>;
+  error?: Error;
+}
+
+/** Workers that die before they are ready, in a row, before the pool converts in this thread instead. */
+const MAX_START_FAILURES = 3;
+
+/** What a worker runs: the compiled module beside this file, or TypeScript source (tests) through tsx. */
+function workerScript(module: URL | undefined): { script: URL | string; eval: boolean } {
+  const here = import.meta.url;
+  const url = module ?? new URL(here.endsWith(".ts") ? "./convert-worker.ts" : "./convert-worker.js", here);
+  if (!url.pathname.endsWith(".ts")) return { script: url, eval: false };
+  // Node 20 applies no ESM loader hooks in workers (nodejs/node#47747): tsx's require hook, which
+  // is per thread, loads the source instead.
+  const tsx = createRequire(here).resolve("tsx/cjs/api");
+  const source = fileURLToPath(url);
+  return {
+    script: `require(${JSON.stringify(tsx)}).register();\nrequire(${JSON.stringify(source)});`,
+    eval: true,
+  };
+}
+
+export class ConvertPool {
+  readonly #size: number;
+  readonly #perWorker: number;
+  readonly #maxHeapMb: number;
+  readonly #log: Logger | undefined;
+  readonly #module: URL | undefined;
+  readonly #slots: Slot[] = [];
+  readonly #queue: Job[] = [];
+  readonly #keys = new WeakMap<ConvertOptions, number>();
+  #nextKey = 0;
+  #nextId = 0;
+  #startFailures = 0;
+  /** The workers could not start: conversions run in this thread. */
+  #inThread = false;
+  #closed = false;
+
+  constructor(options: ConvertPoolOptions = {}) {
+    this.#size = Math.max(1, Math.floor(options.workers ?? 1));
+    this.#perWorker = Math.max(1, Math.floor(options.perWorker ?? 4));
+    this.#maxHeapMb = options.maxHeapMb ?? 512;
+    this.#log = options.logger;
+    this.#module = options.workerModule;
+    for (let i = 0; i < this.#size; i++) this.#spawn();
+  }
+
+  /** Converts one message; the same contract as convertMessage (errors, abort, attachment files). */
+  convert(raw: Buffer | Uint8Array | Readable, options: ConvertOptions = {}): Promise<ParsedInbound> {
+    if (raw instanceof Readable || this.#inThread) return convertMessage(raw, options);
+    if (this.#closed) return Promise.reject(new AbortedError("mime", "the conversion pool is closed"));
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError("mime", signal.reason));
+    return new Promise<ParsedInbound>((resolve, reject) => {
+      const job: Job = {
+        id: this.#nextId++,
+        key: this.#keyOf(options),
+        options,
+        raw: wireBytes(raw),
+        suspect: false,
+        settled: false,
+        resolve,
+        reject,
+      };
+      if (signal) {
+        const onAbort = () => this.#abort(job, signal.reason);
+        signal.addEventListener("abort", onAbort, { once: true });
+        const done = () => signal.removeEventListener("abort", onAbort);
+        job.resolve = (parsed) => {
+          done();
+          resolve(parsed);
+        };
+        job.reject = (error) => {
+          done();
+          reject(error);
+        };
+      }
+      this.#queue.push(job);
+      this.#schedule();
+    });
+  }
+
+  /** Ends every worker; conversions not finished reject with AbortedError. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) this.#settle(job, new AbortedError("mime", "pool closed"));
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  #keyOf(options: ConvertOptions): number {
+    let key = this.#keys.get(options);
+    if (key === undefined) {
+      key = this.#nextKey++;
+      this.#keys.set(options, key);
+    }
+    return key;
+  }
+
+  #spawn(): void {
+    const { script, eval: isEval } = workerScript(this.#module);
+    const worker = new Worker(script, {
+      eval: isEval,
+      resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
+    });
+    const slot: Slot = { worker, running: new Map(), alone: false, ready: false, optionKeys: new Set() };
+    worker.unref();
+    worker.on("message", (message: FromWorker) => this.#onMessage(slot, message));
+    worker.on("error", (error) => {
+      slot.error = error;
+    });
+    worker.on("exit", (code) => this.#onExit(slot, code));
+    this.#slots.push(slot);
+  }
+
+  /** Hands queued jobs to workers: a suspect waits for an idle worker and runs alone on it. */
+  #schedule(): void {
+    while (this.#queue.length > 0) {
+      const job = this.#queue[0]!;
+      const slot = job.suspect ? this.#slots.find((s) => s.running.size === 0) : this.#leastBusy();
+      if (!slot) return;
+      this.#queue.shift();
+      this.#dispatch(slot, job);
+    }
+  }
+
+  #leastBusy(): Slot | undefined {
+    let best: Slot | undefined;
+    for (const s of this.#slots) {
+      if (s.alone || s.running.size >= this.#perWorker) continue;
+      if (!best || s.running.size < best.running.size) best = s;
+    }
+    return best;
+  }
+
+  #dispatch(slot: Slot, job: Job): void {
+    const post = (message: ToWorker) => slot.worker.postMessage(message);
+    if (!slot.optionKeys.has(job.key)) {
+      post({ type: "options", key: job.key, options: wireOptions(job.options) });
+      slot.optionKeys.add(job.key);
+    }
+    if (slot.running.size === 0) slot.worker.ref();
+    slot.running.set(job.id, job);
+    slot.alone = job.suspect;
+    job.slot = slot;
+    // Not transferred: a suspect is posted again from the same bytes.
+    post({ type: "convert", id: job.id, key: job.key, raw: job.raw });
+  }
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    if (message.type === "ready") {
+      slot.ready = true;
+      this.#startFailures = 0;
+      return;
+    }
+    const job = slot.running.get(message.id);
+    if (!job) return;
+    this.#release(slot, job);
+    if (message.type === "done") this.#settle(job, undefined, message.parsed);
+    else this.#settle(job, fromWireError(message.error));
+    this.#schedule();
+  }
+
+  #release(slot: Slot, job: Job): void {
+    slot.running.delete(job.id);
+    job.slot = undefined;
+    if (slot.running.size === 0) {
+      slot.alone = false;
+      slot.worker.unref();
+    }
+  }
+
+  #settle(job: Job, error: unknown, parsed?: ParsedInbound): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (parsed) job.resolve(parsed);
+    else job.reject(error);
+  }
+
+  #abort(job: Job, reason: unknown): void {
+    if (job.settled) return;
+    const queued = this.#queue.indexOf(job);
+    if (queued >= 0) this.#queue.splice(queued, 1);
+    // The worker stops the conversion and removes its files; its answer is then ignored.
+    else job.slot?.worker.postMessage({ type: "abort", id: job.id } satisfies ToWorker);
+    this.#settle(job, new AbortedError("mime", reason));
+  }
+
+  #onExit(slot: Slot, code: number): void {
+    this.#slots.splice(this.#slots.indexOf(slot), 1);
+    const jobs = [...slot.running.values()];
+    const alone = slot.alone;
+    for (const job of jobs) this.#release(slot, job);
+    if (this.#closed) {
+      for (const job of jobs) this.#settle(job, new AbortedError("mime", "pool closed"));
+      return;
+    }
+    if (this.#inThread) {
+      this.#runInThread(jobs);
+      return;
+    }
+    const reason = slot.error?.message ?? `exit code ${code}`;
+    if (!slot.ready) {
+      this.#startFailures++;
+      this.#queue.unshift(...jobs);
+      if (this.#startFailures >= MAX_START_FAILURES) {
+        this.#convertInThread(reason);
+        return;
+      }
+    } else if (alone) {
+      const job = jobs[0]!;
+      this.#log?.warn({ reason }, "a message ended its conversion worker; it fails alone");
+      this.#settle(
+        job,
+        new InputError(`the message ended its conversion worker (${reason})`, {
+          code: "MIME_CONVERTER_CRASHED",
+          stage: "mime",
+        }),
+      );
+    } else {
+      if (jobs.length > 0) this.#log?.warn({ reason, inFlight: jobs.length }, "a conversion worker died");
+      for (const job of jobs) job.suspect = true;
+      this.#queue.unshift(...jobs);
+    }
+    this.#spawn();
+    this.#schedule();
+  }
+
+  /** The workers cannot start (broken install, no threads): convert in this thread from now on. */
+  #convertInThread(reason: string): void {
+    this.#inThread = true;
+    this.#log?.error({ reason }, "conversion workers cannot start; converting in the main thread");
+    for (const s of this.#slots) void s.worker.terminate();
+    this.#runInThread(this.#queue.splice(0));
+  }
+
+  #runInThread(jobs: Job[]): void {
+    for (const job of jobs) {
+      const raw = Buffer.from(job.raw.buffer, job.raw.byteOffset, job.raw.byteLength);
+      convertMessage(raw, job.options).then(
+        (parsed) => this.#settle(job, undefined, parsed),
+        (error) => this.#settle(job, error),
+      );
+    }
+  }
+}
