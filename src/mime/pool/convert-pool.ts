@@ -32,6 +32,11 @@ export interface ConvertPoolOptions {
    * ends its worker and fails alone with MIME_CONVERTER_CRASHED.
    */
   maxHeapMb?: number;
+  /**
+   * A worker with nothing to convert for this long ends, giving its memory back (some tens of MB);
+   * the next message starts one again (about 0.1 s). Milliseconds, default 60000.
+   */
+  idleMs?: number;
   logger?: Logger;
   /**
    * The workers' module. Default: convert-worker (the converter). Another module must speak the
@@ -62,6 +67,9 @@ interface Slot {
   ready: boolean;
   optionKeys: Set<number>;
   error?: Error;
+  /** Ended for being idle: its exit is no failure. */
+  retiring: boolean;
+  idleTimer?: NodeJS.Timeout;
 }
 
 /** Workers that die before they are ready, in a row, before the pool converts in this thread instead. */
@@ -86,6 +94,7 @@ export class ConvertPool {
   readonly #size: number;
   readonly #perWorker: number;
   readonly #maxHeapMb: number;
+  readonly #idleMs: number;
   readonly #log: Logger | undefined;
   readonly #module: URL | undefined;
   readonly #slots: Slot[] = [];
@@ -102,9 +111,14 @@ export class ConvertPool {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
     this.#perWorker = Math.max(1, Math.floor(options.perWorker ?? 4));
     this.#maxHeapMb = options.maxHeapMb ?? 512;
+    this.#idleMs = options.idleMs ?? 60_000;
     this.#log = options.logger;
     this.#module = options.workerModule;
-    for (let i = 0; i < this.#size; i++) this.#spawn();
+  }
+
+  /** Workers alive now (they start with the first message and end when idle). */
+  get workers(): number {
+    return this.#slots.length;
   }
 
   /** Converts one message; the same contract as convertMessage (errors, abort, attachment files). */
@@ -146,7 +160,12 @@ export class ConvertPool {
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of this.#queue.splice(0)) this.#settle(job, new AbortedError("mime", "pool closed"));
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.#slots.map((s) => {
+        clearTimeout(s.idleTimer);
+        return s.worker.terminate();
+      }),
+    );
   }
 
   #keyOf(options: ConvertOptions): number {
@@ -158,13 +177,20 @@ export class ConvertPool {
     return key;
   }
 
-  #spawn(): void {
+  #spawn(): Slot {
     const { script, eval: isEval } = workerScript(this.#module);
     const worker = new Worker(script, {
       eval: isEval,
       resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
     });
-    const slot: Slot = { worker, running: new Map(), alone: false, ready: false, optionKeys: new Set() };
+    const slot: Slot = {
+      worker,
+      running: new Map(),
+      alone: false,
+      ready: false,
+      optionKeys: new Set(),
+      retiring: false,
+    };
     worker.unref();
     worker.on("message", (message: FromWorker) => this.#onMessage(slot, message));
     worker.on("error", (error) => {
@@ -172,13 +198,16 @@ export class ConvertPool {
     });
     worker.on("exit", (code) => this.#onExit(slot, code));
     this.#slots.push(slot);
+    return slot;
   }
 
   /** Hands queued jobs to workers: a suspect waits for an idle worker and runs alone on it. */
   #schedule(): void {
     while (this.#queue.length > 0) {
       const job = this.#queue[0]!;
-      const slot = job.suspect ? this.#slots.find((s) => s.running.size === 0) : this.#leastBusy();
+      const slot =
+        (job.suspect ? this.#slots.find((s) => s.running.size === 0) : this.#leastBusy()) ??
+        (this.#slots.length < this.#size ? this.#spawn() : undefined);
       if (!slot) return;
       this.#queue.shift();
       this.#dispatch(slot, job);
@@ -200,7 +229,10 @@ export class ConvertPool {
       post({ type: "options", key: job.key, options: wireOptions(job.options) });
       slot.optionKeys.add(job.key);
     }
-    if (slot.running.size === 0) slot.worker.ref();
+    if (slot.running.size === 0) {
+      clearTimeout(slot.idleTimer);
+      slot.worker.ref();
+    }
     slot.running.set(job.id, job);
     slot.alone = job.suspect;
     job.slot = slot;
@@ -228,6 +260,8 @@ export class ConvertPool {
     if (slot.running.size === 0) {
       slot.alone = false;
       slot.worker.unref();
+      slot.idleTimer = setTimeout(() => this.#retire(slot), this.#idleMs);
+      slot.idleTimer.unref();
     }
   }
 
@@ -247,11 +281,21 @@ export class ConvertPool {
     this.#settle(job, new AbortedError("mime", reason));
   }
 
+  #retire(slot: Slot): void {
+    const index = this.#slots.indexOf(slot);
+    if (index < 0 || slot.running.size > 0 || this.#closed) return;
+    slot.retiring = true;
+    this.#slots.splice(index, 1);
+    void slot.worker.terminate();
+  }
+
   #onExit(slot: Slot, code: number): void {
+    if (slot.retiring) return;
     this.#slots.splice(this.#slots.indexOf(slot), 1);
     const jobs = [...slot.running.values()];
     const alone = slot.alone;
     for (const job of jobs) this.#release(slot, job);
+    clearTimeout(slot.idleTimer);
     if (this.#closed) {
       for (const job of jobs) this.#settle(job, new AbortedError("mime", "pool closed"));
       return;
@@ -283,7 +327,7 @@ export class ConvertPool {
       for (const job of jobs) job.suspect = true;
       this.#queue.unshift(...jobs);
     }
-    this.#spawn();
+    // A fresh worker starts for what is queued (#schedule spawns on demand).
     this.#schedule();
   }
 

@@ -135,6 +135,20 @@ describe("ConvertPool", () => {
     }, 60_000);
   }
 
+  it("workers start with the first message and end when idle", async () => {
+    pool = new ConvertPool({ workers: 2, idleMs: 100 });
+    expect(pool.workers).toBe(0);
+    const raw = await fixture("apple-ios-reply.eml");
+    await Promise.all([1, 2, 3, 4, 5, 6].map(() => pool!.convert(raw)));
+    expect(pool.workers).toBeGreaterThanOrEqual(1);
+    expect(pool.workers).toBeLessThanOrEqual(2);
+    const end = Date.now() + 10_000;
+    while (pool.workers > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(pool.workers).toBe(0);
+    expect((await pool.convert(raw)).messageId).toBe((await convertMessage(raw)).messageId);
+    expect(pool.workers).toBe(1);
+  });
+
   it("workers that cannot start leave conversion in this thread, with an error logged", async () => {
     const { logger, records } = recordingLogger();
     // A heap far too small to load the converter: every worker dies before it is ready.
