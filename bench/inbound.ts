@@ -71,7 +71,8 @@ async function channelWith(
   config.rateLimits = { perSender: [], perConversation: [] };
   const workers = config.watch.convertWorkers;
   if (o.keepWorkers && workers > 0) {
-    const pool = (backlogPool ??= new ConvertPool({ workers }));
+    backlogPool ??= new ConvertPool({ workers });
+    const pool = backlogPool;
     return new EmailChannel(agent, {
       config,
       logger: quiet,

@@ -68,17 +68,3 @@ export function bigBody(bytes: number): CountingStream {
       yield `${"lorem ipsum ".repeat(5461)}\r\n`.slice(0, 65536);
   }, bytes);
 }
-
-/**
- * An HTML-only message of `bytes` bytes of tiny elements: within every limit (one part, under
- * maxTextBytes), but turning HTML into text builds a document tree, hundreds of bytes of heap for
- * each fifteen bytes of mail.
- */
-export function tagSoup(bytes: number): CountingStream {
-  const chunk = "<p><b>x</b></p>".repeat(4096);
-  return counting(function* () {
-    yield `${HEAD}Content-Type: text/html; charset=utf-8\r\n\r\n<html><body>`;
-    for (let sent = 0; sent < bytes; sent += chunk.length) yield chunk;
-    yield "</body></html>\r\n";
-  }, bytes);
-}
