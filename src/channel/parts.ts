@@ -14,7 +14,7 @@ import type { ProfileIndex } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import { SmtpSender } from "../smtp/index.js";
 import type { OutboundSender } from "../smtp/types.js";
-import type { StateStore } from "../store/types.js";
+import type { OutboxEntry, StateStore } from "../store/types.js";
 import { CalendarFeed } from "../sync/calendar-feed.js";
 import { ContactsFeed } from "../sync/contacts-feed.js";
 import type { GuardStage } from "./guard-stage.js";
@@ -102,6 +102,16 @@ export function buildOutbox(o: {
     repo: store.outbox,
     sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
     logger: log.child({ stage: "outbox" }),
+    ...(c.reply.deliveryCopy
+      ? {
+          deliveryCopy: (entry: OutboxEntry) => entry.account,
+          // The watcher records the copy (as our own mail, never handed over) under its Message-ID.
+          confirmDelivered: (entry: OutboxEntry, since: Date) =>
+            store.inbound
+              .getByMessageId(entry.messageId)
+              .some((r) => Date.parse(r.receivedAt) >= since.getTime()),
+        }
+      : {}),
     onSent: async (entry, info) => {
       if (!info.replayed)
         events.emit("sent", {

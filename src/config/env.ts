@@ -62,6 +62,7 @@ export const ENV_KEYS: ReadonlyMap<string, EnvKey> = new Map<string, EnvKey>([
   ["EMAIL_REPLY_QUOTE_ORIGINAL", { path: ["reply", "quote_original"], type: "boolean" }],
   ["EMAIL_REPLY_APOLOGY", { path: ["reply", "apology"], type: "string" }],
   ["EMAIL_REPLY_SAVE_TO_SENT", { path: ["reply", "save_to_sent"], type: "boolean" }],
+  ["EMAIL_REPLY_DELIVERY_COPY", { path: ["reply", "delivery_copy"], type: "boolean" }],
   ["EMAIL_ATTACHMENTS_MAX_BYTES", { path: ["attachments", "max_bytes"], type: "number" }],
   ["EMAIL_ATTACHMENTS_MAX_COUNT", { path: ["attachments", "max_count"], type: "number" }],
   ["EMAIL_REMINDERS_HORIZON_DAYS", { path: ["reminders", "horizon_days"], type: "number" }],

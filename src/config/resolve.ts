@@ -142,6 +142,7 @@ export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
       apology: cfg.reply.apology,
       sendStatus: cfg.reply.send_status,
       saveToSent: cfg.reply.save_to_sent,
+      deliveryCopy: cfg.reply.delivery_copy,
     },
     agentTimeoutMs: cfg.agent_timeout * 1000,
     attachments: {

@@ -88,6 +88,12 @@ export interface ResolvedConfig {
     apology: string;
     sendStatus: boolean;
     saveToSent: boolean;
+    /**
+     * Every reply also goes to the account's own address (envelope only), so that a reply whose send
+     * was cut off by a crash is recognised as delivered when its copy arrives instead of being sent
+     * twice (see src/outbox/dispatcher.ts). The copy is filed like any mail from ourselves.
+     */
+    deliveryCopy: boolean;
   };
   agentTimeoutMs: number;
   attachments: { maxBytes: number; maxCount: number; allowTypes: string[]; denyTypes: string[] };

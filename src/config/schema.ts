@@ -144,6 +144,7 @@ export const fileSchema = z.strictObject({
         .default("Sorry, something went wrong while I was working on your message. Please try again later."),
       send_status: z.boolean().default(false),
       save_to_sent: z.boolean().default(true),
+      delivery_copy: z.boolean().default(true),
     })
     .default({
       reply_all: false,
@@ -151,6 +152,7 @@ export const fileSchema = z.strictObject({
       apology: "Sorry, something went wrong while I was working on your message. Please try again later.",
       send_status: false,
       save_to_sent: true,
+      delivery_copy: true,
     }),
   /** Seconds the agent may take for one message before it is aborted. */
   agent_timeout: secondsPositive.default(300),

@@ -12,19 +12,22 @@
  *   message (the configuration is wrong); they retry like transient ones until the bound, and are
  *   logged as errors so a person fixes the configuration in time.
  *
- * The crash window: if the process dies after the server accepted a message and before `markSent`
- * committed, the entry is still pending and is sent again after the restart. `markSent` runs first
- * thing after the server's reply (a synchronous SQLite commit, microseconds), so the window is the
- * network time of the final "250" plus that commit. The SMTP server cannot de-duplicate (SMTP has no
- * idempotency key); the repeat carries the same Message-ID, which is what the recipient's client
- * uses to show it once.
+ * The crash window (RFC 1047): if the process dies after the server took the message and before
+ * `markSent` committed, the server has it and we do not know. SMTP has no idempotency key, so a
+ * blind resend would deliver it twice. Every send therefore records when it starts
+ * (`sendingSince`); an entry still carrying that mark at the next start is "in doubt". With
+ * `deliveryCopy` each send also names the account's own address as an envelope recipient: the
+ * server delivers that copy only if it accepted the message, so an entry in doubt waits (up to
+ * `inDoubtGraceMs`) for `confirmDelivered` to see its copy arrive and is then marked sent without
+ * sending again; only when no copy comes is it sent again (logged as such, same Message-ID).
  */
 import { EventEmitter } from "node:events";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
 import { type Logger, silentLogger } from "../log/index.js";
-import type { OutboundSender } from "../smtp/types.js";
+import type { SendResult } from "../smtp/types.js";
 import type { OutboxEntry } from "../store/types.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, decideRetry } from "./backoff.js";
+import { withoutDeliveryCopy } from "./delivery-copy.js";
 import { WakeableSleep, runLimited, toChannelError } from "./support.js";
 import type { DispatchOutcome, OutboxDispatcherOptions, OutboxEnqueueInput, OutboxEvents } from "./types.js";
 
@@ -45,6 +48,10 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
   private stopping: Promise<void> | undefined;
   /** Aborted when stop() gives up waiting for sends in flight. */
   private hardStop = new AbortController();
+  /** When start() ran (an entry in doubt waits for its copy at least a grace period after it). */
+  private startedAt = 0;
+  /** Entries in doubt whose wait was logged (once each). */
+  private readonly doubtLogged = new Set<string>();
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     super();
@@ -60,6 +67,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     if (this.state === "running") return;
     if (this.stopping) await this.stopping;
     this.state = "running";
+    this.startedAt = this.now().getTime();
     this.hardStop = new AbortController();
     for (const entry of this.repo.pending()) this.schedule(entry.key, Date.parse(entry.nextAttemptAt));
     this.loopDone = this.loop();
@@ -140,20 +148,29 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
   private async attempt(entry: OutboxEntry, signal?: AbortSignal): Promise<DispatchOutcome> {
     const log = this.log.child({ key: entry.key, messageId: entry.messageId });
     this.scheduled.delete(entry.key);
+    if (entry.sendingSince) {
+      const settled = await this.inDoubt(entry, log);
+      if (settled) return settled;
+    }
     const deadline = Date.parse(entry.createdAt) + this.policy.maxTotalMs;
     if (entry.attempts >= this.policy.maxAttempts || this.now().getTime() > deadline) {
       return this.fail(entry, this.expired(entry), log);
     }
     const signals = [this.hardStop.signal, ...(signal ? [signal] : [])];
-    let result: Awaited<ReturnType<OutboundSender["send"]>>;
+    let result: SendResult;
     try {
       const sender =
         typeof this.options.sender === "function" ? this.options.sender(entry) : this.options.sender;
       const from = this.options.envelopeFrom?.(entry) ?? entry.account;
-      result = await sender.send(
-        { raw: entry.raw, envelope: { from, to: entry.recipients } },
-        AbortSignal.any(signals),
-      );
+      const copy = this.options.deliveryCopy?.(entry);
+      const to =
+        copy && !entry.recipients.some((r) => r.toLowerCase() === copy.toLowerCase())
+          ? [...entry.recipients, copy]
+          : entry.recipients;
+      // From here until the outcome is recorded, the entry is in doubt should the process stop.
+      this.repo.markSending(entry.key, this.now().toISOString());
+      result = await sender.send({ raw: entry.raw, envelope: { from, to } }, AbortSignal.any(signals));
+      if (to !== entry.recipients && copy) result = withoutDeliveryCopy(result, copy, entry.recipients, log);
     } catch (thrown) {
       return this.failedAttempt(entry, toChannelError(thrown), log);
     }
@@ -171,6 +188,53 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       response: result.response,
       rejected: result.rejected,
     };
+  }
+
+  /**
+   * An entry whose last send was cut off after it started (see the crash window above): marked sent
+   * when its delivery copy has arrived, left waiting for the copy while the grace period lasts, or
+   * undefined: send it again.
+   */
+  private async inDoubt(entry: OutboxEntry, log: Logger): Promise<DispatchOutcome | undefined> {
+    const since = new Date(entry.sendingSince!);
+    const confirm = this.options.confirmDelivered;
+    if (!confirm) {
+      log.warn({ since: entry.sendingSince }, "send in doubt and no delivery copy to check: sending again");
+      return undefined;
+    }
+    if (confirm(entry, since)) {
+      this.doubtLogged.delete(entry.key);
+      const response = "accepted before the channel stopped (its delivery copy arrived); not sent again";
+      this.repo.markSent(entry.key, response);
+      const sent = this.repo.get(entry.key) ?? { ...entry, status: "sent" as const, response };
+      const result: SendResult = { response, accepted: [...entry.recipients], rejected: [] };
+      log.info({ since: entry.sendingSince }, "send in doubt: its delivery copy arrived, so it was sent");
+      this.emit("sent", sent, result);
+      await this.runOnSent(sent, { result, replayed: false });
+      return { key: entry.key, messageId: entry.messageId, status: "sent", response, rejected: [] };
+    }
+    const now = this.now().getTime();
+    const deadline = Math.max(since.getTime(), this.startedAt) + (this.options.inDoubtGraceMs ?? 60_000);
+    if (now < deadline) {
+      const at = Math.min(deadline, now + (this.options.inDoubtCheckMs ?? 2_000));
+      const nextAttemptAt = new Date(at).toISOString();
+      this.repo.postpone(entry.key, nextAttemptAt);
+      this.schedule(entry.key, at);
+      if (!this.doubtLogged.has(entry.key)) {
+        this.doubtLogged.add(entry.key);
+        log.warn(
+          { since: entry.sendingSince, until: new Date(deadline).toISOString() },
+          "send in doubt (cut off before the server's reply was recorded): waiting for its delivery copy",
+        );
+      }
+      return { key: entry.key, messageId: entry.messageId, status: "queued", nextAttemptAt };
+    }
+    this.doubtLogged.delete(entry.key);
+    log.warn(
+      { since: entry.sendingSince },
+      "send in doubt and its delivery copy did not arrive in time: sending again (same Message-ID)",
+    );
+    return undefined;
   }
 
   private failedAttempt(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {

@@ -35,6 +35,27 @@ export interface OutboxDispatcherOptions {
    * hook appends to Sent and then calls `repo.markSavedToSent(key)`, so it must tolerate a repeat.
    */
   onSent?: (entry: OutboxEntry, info: { result?: SendResult; replayed: boolean }) => void | Promise<void>;
+  /**
+   * An extra envelope recipient for every send of an entry (no header names it): the sending
+   * account's own address. The server delivers that copy only when it accepts the message, so when
+   * a send was cut off after the message went out and before the server's reply was recorded (a
+   * crash, or stop() aborting it) the entry is "in doubt" and `confirmDelivered` can tell whether it
+   * went out. Default: no copy.
+   */
+  deliveryCopy?: (entry: OutboxEntry) => string | undefined;
+  /**
+   * Whether the delivery copy of an entry in doubt has arrived since `since` (the start of the send
+   * that was cut off). Without it an entry in doubt is sent again at once (SMTP has no idempotency
+   * key: that may deliver it twice, with the same Message-ID).
+   */
+  confirmDelivered?: (entry: OutboxEntry, since: Date) => boolean;
+  /**
+   * How long an entry in doubt waits for its delivery copy before it is sent again, ms, counted from
+   * the later of the cut-off send and this dispatcher's start. Default 60 000.
+   */
+  inDoubtGraceMs?: number;
+  /** How often an entry in doubt looks for its copy while it waits, ms. Default 2 000. */
+  inDoubtCheckMs?: number;
   /** Call onSent for unsaved sent entries at start. Default true. */
   replayUnsavedOnStart?: boolean;
   logger?: Logger;

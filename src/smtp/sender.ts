@@ -10,7 +10,18 @@ import { AbortedError, EmailChannelError } from "../errors/index.js";
 import { mapSmtpError } from "./errors.js";
 import { type SmtpSenderOptions, toTransportOptions } from "./options.js";
 import { GlobalRateLimiter, RecipientRateLimiter } from "./rate-limit.js";
-import type { OutboundSender, SendRequest, SendResult } from "./types.js";
+import type { OutboundSender, RecipientReply, SendRequest, SendResult } from "./types.js";
+
+/** nodemailer's per-recipient refusals (`info.rejectedErrors`), as plain data. */
+function rejectedReplies(info: unknown): RecipientReply[] {
+  const list = (info as { rejectedErrors?: unknown }).rejectedErrors;
+  if (!Array.isArray(list)) return [];
+  return list.map((e: { recipient?: unknown; responseCode?: unknown; response?: unknown }) => ({
+    recipient: String(e.recipient ?? ""),
+    ...(typeof e.responseCode === "number" ? { code: e.responseCode } : {}),
+    ...(typeof e.response === "string" ? { response: e.response.trim().slice(0, 1000) } : {}),
+  }));
+}
 
 type Transporter = ReturnType<typeof nodemailer.createTransport>;
 
@@ -84,6 +95,8 @@ export class SmtpSender implements OutboundSender {
         accepted: (info.accepted ?? []).map(String),
         rejected: (info.rejected ?? []).map(String),
       };
+      const replies = rejectedReplies(info);
+      if (replies.length > 0) result.rejectedReplies = replies;
       this.log.debug(
         { ms: Date.now() - started, accepted: result.accepted.length, rejected: result.rejected.length },
         "smtp accepted",

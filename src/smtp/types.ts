@@ -17,6 +17,17 @@ export interface SendResult {
    * recipient is refused the send fails instead.
    */
   rejected: string[];
+  /** The server's reply to each refused recipient, when known (same order as `rejected`). */
+  rejectedReplies?: RecipientReply[];
+}
+
+/** The server's answer to one RCPT TO. */
+export interface RecipientReply {
+  recipient: string;
+  /** SMTP reply code, e.g. 450 or 550. */
+  code?: number;
+  /** The reply line(s). */
+  response?: string;
 }
 
 /** Anything that can deliver a SendRequest: the SmtpSender, or a host's own transport. */

@@ -146,6 +146,12 @@ export interface OutboxEntry {
   response?: string;
   /** Whether a copy was appended to Sent. */
   savedToSent: boolean;
+  /**
+   * When the send in progress started (set right before the message goes to the server, cleared by
+   * its outcome). Still set on a pending entry after a restart: the process stopped mid-send, and
+   * whether the server accepted the message is unknown (the entry is "in doubt").
+   */
+  sendingSince?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -156,11 +162,15 @@ export interface OutboxRepo {
   enqueue(
     entry: Omit<
       OutboxEntry,
-      "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt"
+      "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt" | "sendingSince"
     > & {
       nextAttemptAt?: string;
     },
   ): { entry: OutboxEntry; created: boolean };
+  /** Records that a send of a pending entry starts now (`since`, ISO); its outcome clears it. */
+  markSending(key: string, since: string): void;
+  /** Moves a pending entry's next attempt without counting an attempt (an entry in doubt waits). */
+  postpone(key: string, nextAttemptAt: string): void;
   markSent(key: string, response: string): void;
   markAttemptFailed(key: string, error: string, nextAttemptAt: string): void;
   markFailed(key: string, error: string): void;

@@ -57,6 +57,13 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX inbound_mailbox_todo ON inbound (account, mailbox, uid_validity) WHERE mailbox_todo IS NOT NULL;
     `,
   },
+  {
+    version: 3,
+    description: "outbox: when the send in progress started (a crash leaves the entry in doubt)",
+    sql: `
+      ALTER TABLE outbox ADD COLUMN sending_since TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -18,6 +18,7 @@ function toEntry(r: Row): OutboxEntry {
     lastError: (r.last_error as string | null) ?? undefined,
     response: (r.response as string | null) ?? undefined,
     savedToSent: Number(r.saved_to_sent) === 1,
+    ...(r.sending_since ? { sendingSince: String(r.sending_since) } : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -31,15 +32,23 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
      VALUES (@key, @conversationId, @messageId, @account, @recipients, @raw, 'pending', 0, @nextAttemptAt, @now, @now)
      ON CONFLICT (key) DO NOTHING`,
   );
+  const sending = db.prepare(
+    "UPDATE outbox SET sending_since = ?, updated_at = ? WHERE key = ? AND status = 'pending'",
+  );
+  const postpone = db.prepare(
+    "UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE key = ? AND status = 'pending'",
+  );
   const sent = db.prepare(
-    "UPDATE outbox SET status = 'sent', attempts = attempts + 1, response = ?, last_error = NULL, updated_at = ? WHERE key = ?",
+    `UPDATE outbox SET status = 'sent', attempts = attempts + 1, response = ?, last_error = NULL, sending_since = NULL,
+       updated_at = ? WHERE key = ?`,
   );
   const attemptFailed = db.prepare(
-    `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+    `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, sending_since = NULL, updated_at = ?
      WHERE key = ? AND status = 'pending'`,
   );
   const failed = db.prepare(
-    "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE key = ?",
+    `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, sending_since = NULL, updated_at = ?
+     WHERE key = ?`,
   );
   const savedToSent = db.prepare("UPDATE outbox SET saved_to_sent = 1, updated_at = ? WHERE key = ?");
   const due = db.prepare(
@@ -68,6 +77,12 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
         now,
       });
       return { entry: toEntry(get.get(entry.key) as Row), created: info.changes === 1 };
+    },
+    markSending(key, since) {
+      sending.run(since, iso(), key);
+    },
+    postpone(key, nextAttemptAt) {
+      postpone.run(nextAttemptAt, iso(), key);
     },
     markSent(key, response) {
       sent.run(response, iso(), key);

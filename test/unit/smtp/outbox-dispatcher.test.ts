@@ -8,40 +8,16 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  AbortedError,
   AuthError,
   EmailChannelError,
   NetworkError,
   ServerError,
 } from "../../../src/errors/index.js";
 import { OutboxDispatcher, type OutboxDispatcherOptions } from "../../../src/outbox/index.js";
-import type { OutboundSender, SendRequest, SendResult } from "../../../src/smtp/index.js";
+import type { OutboundSender } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
+import { ScriptedSender, entry, until } from "./support/outbox-fixtures.js";
 
-type Step = SendResult | EmailChannelError | "hang";
-
-/** Replays scripted outcomes, records every call; "hang" waits until the signal aborts. */
-class ScriptedSender implements OutboundSender {
-  calls: SendRequest[] = [];
-  constructor(private readonly steps: Step[] = []) {}
-  async send(request: SendRequest, signal?: AbortSignal): Promise<SendResult> {
-    this.calls.push(request);
-    const step = this.steps.shift() ?? ok();
-    await new Promise((r) => setTimeout(r, 5));
-    if (step === "hang") {
-      await new Promise<void>((_, reject) => {
-        if (signal?.aborted) reject(new AbortedError("smtp"));
-        signal?.addEventListener("abort", () => reject(new AbortedError("smtp")), { once: true });
-      });
-    }
-    if (step instanceof Error) throw step;
-    return step as SendResult;
-  }
-}
-
-function ok(response = "250 2.0.0 Ok: queued as 4Xk2"): SendResult {
-  return { response, accepted: ["alice@example.com"], rejected: [] };
-}
 const deferred = () =>
   new ServerError("451 4.3.0 try later", {
     code: "SMTP_DEFERRED",
@@ -79,25 +55,6 @@ function setup(sender: OutboundSender, extra: Partial<OutboxDispatcherOptions> =
   });
   dispatchers.push(dispatcher);
   return { db, dispatcher };
-}
-
-function entry(key: string) {
-  return {
-    key,
-    conversationId: "c-1",
-    messageId: `${key}@cassey.ai`,
-    account: "hello@cassey.ai",
-    recipients: ["alice@example.com"],
-    raw: new Uint8Array(Buffer.from(`Message-ID: <${key}@cassey.ai>\r\n\r\nhi\r\n`)),
-  };
-}
-
-async function until(check: () => boolean, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error("condition not reached");
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe("OutboxDispatcher", () => {

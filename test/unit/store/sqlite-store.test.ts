@@ -219,11 +219,13 @@ describe("SQLite state store", () => {
     s.close();
   });
 
-  it("migrates a version 1 store: its records are kept and owe the mailbox nothing", () => {
+  it("migrates a version 1 store: its records are kept, owe the mailbox nothing, and the outbox can mark sends", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec("DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo;");
+    db.exec(
+      "DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;",
+    );
     db.pragma("user_version = 1");
     db.prepare(
       `INSERT INTO inbound (account, mailbox, uid_validity, uid, message_id, status, attempts, received_at, updated_at)
@@ -233,6 +235,18 @@ describe("SQLite state store", () => {
     const s = openSqliteStore({ path });
     expect(s.inbound.getByUid("a@x", "INBOX", "1", 7)?.status).toBe("handled");
     expect(s.inbound.mailboxTodos("a@x", "INBOX", "1")).toEqual([]);
+    // The outbox gained its in-doubt mark: empty for what was there, usable for what comes.
+    const queued = s.outbox.enqueue({
+      key: "k",
+      conversationId: "c",
+      messageId: "m@x",
+      account: "a@x",
+      recipients: ["b@x"],
+      raw: new Uint8Array([65]),
+    });
+    expect(queued.entry.sendingSince).toBeUndefined();
+    s.outbox.markSending("k", "2026-01-01T00:00:00.000Z");
+    expect(s.outbox.get("k")?.sendingSince).toBe("2026-01-01T00:00:00.000Z");
     s.close();
     const raw = new Database(path);
     expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
