@@ -214,6 +214,12 @@ describe("crash soak: SIGKILL at random moments during an inbound stream", () =>
       expect(store.inbound.countByStatus()).toEqual({ handled: N, ignored: N });
       expect(store.inbound.unfinished()).toEqual([]);
       expect(store.outbox.countByStatus()).toEqual({ sent: N });
+      const settledByCopy = sent.filter((s) =>
+        /delivery copy arrived/.test(store.outbox.get(`${s.messageId}#0`)?.response ?? ""),
+      ).length;
+      console.log(
+        `[proof] crash-soak: replies left in doubt by a kill and settled by their delivery copy: ${settledByCopy}`,
+      );
     } finally {
       store.close();
     }
