@@ -11,7 +11,10 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 /**
  * The result as if the copy had not been asked for. When the server refused every real recipient
  * (and took only the copy) this throws what a send to those recipients alone fails with: a deferral
- * (retried) when one of the refusals was temporary, else a permanent refusal.
+ * (retried) when one of the refusals was temporary, else a permanent refusal. SMTP cannot take the
+ * message back at that point: the copy still reaches the account (recorded as its own mail), or,
+ * where the server cannot deliver it (e.g. a copy that needs SMTPUTF8 on an LMTP hop without it),
+ * the server's bounce does (recorded as a bounce). Neither is ever answered.
  */
 export function withoutDeliveryCopy(
   result: SendResult,

@@ -94,6 +94,10 @@ describe("hostile and malformed mail", () => {
       random,
     });
     expect(messages.length).toBeGreaterThanOrEqual(150);
+    // Mail from MAILER-DAEMON in the ledger is the server's (see OWN_BOUNCE): none is generated.
+    expect(messages.filter((m) => /^from:[^\r\n]*mailer-daemon/im.test(m.raw.toString("latin1")))).toEqual(
+      [],
+    );
 
     const root = mkdtempSync(join(tmpdir(), "ec-proof-hostile-"));
     const stateDir = join(root, "state");
@@ -195,6 +199,8 @@ describe("hostile and malformed mail", () => {
     expect(records).toHaveLength(messages.length);
     // The replies' delivery copies (envelope copies to the assistant) are its own mail: never handed over.
     expect(deliveryCopyStatuses(join(stateDir, "state.sqlite")).filter((s) => s !== "ignored")).toEqual([]);
+    const bounces = ownBounces(join(stateDir, "state.sqlite"));
+    expect(bounces.filter((b) => b.status !== "ignored")).toEqual([]);
     expect(records.filter((r) => r.status !== "handled" && !r.reason?.trim())).toEqual([]);
     expect(
       records.filter((r) => !["handled", "quarantined", "ignored", "duplicate"].includes(r.status)),
@@ -237,7 +243,7 @@ describe("hostile and malformed mail", () => {
     console.log(
       `[proof] hostile: ${messages.length} messages (${refusedBySmtp} refused by Postfix, appended instead); ` +
         `handled ${by("handled")}, quarantined ${by("quarantined")}, ignored ${by("ignored")}, duplicate ${by("duplicate")}; ` +
-        `replies ${replies.length}, smuggled headers ${smuggled.length}, escaped files ${escaped.length}; ` +
+        `replies ${replies.length} (bounces of replies ${bounces.length}), smuggled headers ${smuggled.length}, escaped files ${escaped.length}; ` +
         `RSS idle ${idle.rss.toFixed(0)} MB, max sampled ${maxRss.toFixed(0)} MB, peak ${peak.toFixed(0)} MB; crashes 0`,
     );
     expect(peak - idle.rss).toBeLessThan(RSS_GROWTH_LIMIT_MB);
@@ -253,6 +259,24 @@ interface LedgerRow {
 }
 
 /** Every ledger record, read from the store's SQLite file (the ledger interface lists only unfinished ones). */
+/**
+ * A bounce the mail server sent the assistant about one of its own replies: from MAILER-DAEMON (no
+ * generated message comes from there, see the check in the test). A reply whose only recipient
+ * Postfix refused still went out to its delivery copy, and a copy Postfix cannot deliver (SMTPUTF8
+ * to an LMTP server without it) comes back as such a bounce; the channel records it, never answers.
+ */
+const OWN_BOUNCE = "lower(from_address) LIKE 'mailer-daemon@%' AND reason LIKE 'LOOP_BOUNCE%'";
+
+/** The bounces of the assistant's own replies the ledger recorded (see OWN_BOUNCE). */
+function ownBounces(path: string): { status: string }[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare(`SELECT status FROM inbound WHERE ${OWN_BOUNCE}`).all() as { status: string }[];
+  } finally {
+    db.close();
+  }
+}
+
 /** The ledger statuses of the replies' delivery copies (records under an outbox entry's Message-ID). */
 function deliveryCopyStatuses(path: string): string[] {
   const db = new Database(path, { readonly: true });
@@ -274,9 +298,10 @@ function allRecords(
     return (
       db
         .prepare(
-          // Not the replies' delivery copies: the messages that came in (see deliveryCopyStatuses).
+          // The messages that came in: not the replies' delivery copies (see deliveryCopyStatuses),
+          // nor the server's bounces of the assistant's own replies (see ownBounces).
           `SELECT uid, message_id, status, reason, from_address FROM inbound
-           WHERE message_id NOT IN (SELECT message_id FROM outbox)`,
+           WHERE message_id NOT IN (SELECT message_id FROM outbox) AND NOT (${OWN_BOUNCE})`,
         )
         .all() as LedgerRow[]
     ).map((r) => ({
