@@ -44,4 +44,6 @@ export {
 } from "./errors/index.js";
 export type { ErrorKind, ErrorStage } from "./errors/index.js";
 export type { WatcherHealth } from "./imap/types.js";
+/** For `EmailChannelOptions.senderFactory`: a host's own transport instead of the built-in SMTP sender. */
+export type { OutboundSender, RecipientReply, SendRequest, SendResult } from "./smtp/index.js";
 export { AccountTools } from "./channel/agent-tools.js";

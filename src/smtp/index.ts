@@ -10,4 +10,4 @@ export {
 } from "./rate-limit.js";
 export type { RateEventStore, RecipientRateLimit } from "./rate-limit.js";
 export { SmtpSender } from "./sender.js";
-export type { OutboundSender, SendRequest, SendResult } from "./types.js";
+export type { OutboundSender, RecipientReply, SendRequest, SendResult } from "./types.js";
