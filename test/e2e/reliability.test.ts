@@ -70,7 +70,9 @@ describe.skipIf(!stack.controllable)("outbound under failure (public API, real P
     expect(readAgentLog(log).map((e) => e.event)).toEqual(["start", "answer", "killed-before-send"]);
     expect((await readMailbox(alice)).length).toBe(0);
     child = await startChannelChild(env);
-    await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), { timeoutMs: 60_000 });
+    // The send had started when the process died, so the next one cannot know whether it went out:
+    // it waits up to 60 s for the reply's delivery copy, none comes, and it sends (once).
+    await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), { timeoutMs: 120_000 });
     await sleep(3000);
     expect((await readMailbox(alice)).filter((m) => m.inReplyTo === sent)).toHaveLength(1);
   }, 180_000);

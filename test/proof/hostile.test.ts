@@ -265,7 +265,8 @@ interface LedgerRow {
  * Postfix refused still went out to its delivery copy, and a copy Postfix cannot deliver (SMTPUTF8
  * to an LMTP server without it) comes back as such a bounce; the channel records it, never answers.
  */
-const OWN_BOUNCE = "lower(from_address) LIKE 'mailer-daemon@%' AND reason LIKE 'LOOP_BOUNCE%'";
+const OWN_BOUNCE =
+  "coalesce(lower(from_address), '') LIKE 'mailer-daemon@%' AND coalesce(reason, '') LIKE 'LOOP_BOUNCE%'";
 
 /** The bounces of the assistant's own replies the ledger recorded (see OWN_BOUNCE). */
 function ownBounces(path: string): { status: string }[] {
