@@ -8,6 +8,11 @@ import type { SendResult } from "../smtp/types.js";
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
+/** The copy address to add to an envelope: none when there is none or it is a recipient already. */
+export function deliveryCopyOf(recipients: readonly string[], copy: string | undefined): string | undefined {
+  return copy && !recipients.some((r) => same(r, copy)) ? copy : undefined;
+}
+
 /**
  * The result as if the copy had not been asked for. When the server refused every real recipient
  * (and took only the copy) this throws what a send to those recipients alone fails with: a deferral

@@ -27,7 +27,7 @@ import { type Logger, silentLogger } from "../log/index.js";
 import type { SendResult } from "../smtp/types.js";
 import type { OutboxEntry } from "../store/types.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, decideRetry } from "./backoff.js";
-import { withoutDeliveryCopy } from "./delivery-copy.js";
+import { deliveryCopyOf, withoutDeliveryCopy } from "./delivery-copy.js";
 import { WakeableSleep, runLimited, toChannelError } from "./support.js";
 import type { DispatchOutcome, OutboxDispatcherOptions, OutboxEnqueueInput, OutboxEvents } from "./types.js";
 
@@ -50,8 +50,6 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
   private hardStop = new AbortController();
   /** When start() ran (an entry in doubt waits for its copy at least a grace period after it). */
   private startedAt = 0;
-  /** Entries in doubt whose wait was logged (once each). */
-  private readonly doubtLogged = new Set<string>();
 
   constructor(private readonly options: OutboxDispatcherOptions) {
     super();
@@ -162,22 +160,30 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       const sender =
         typeof this.options.sender === "function" ? this.options.sender(entry) : this.options.sender;
       const from = this.options.envelopeFrom?.(entry) ?? entry.account;
-      const copy = this.options.deliveryCopy?.(entry);
-      const to =
-        copy && !entry.recipients.some((r) => r.toLowerCase() === copy.toLowerCase())
-          ? [...entry.recipients, copy]
-          : entry.recipients;
+      const copy = deliveryCopyOf(entry.recipients, this.options.deliveryCopy?.(entry));
+      const to = copy ? [...entry.recipients, copy] : entry.recipients;
       // From here until the outcome is recorded, the entry is in doubt should the process stop.
       this.repo.markSending(entry.key, this.now().toISOString());
       result = await sender.send({ raw: entry.raw, envelope: { from, to } }, AbortSignal.any(signals));
-      if (to !== entry.recipients && copy) result = withoutDeliveryCopy(result, copy, entry.recipients, log);
+      if (copy) result = withoutDeliveryCopy(result, copy, entry.recipients, log);
     } catch (thrown) {
       return this.failedAttempt(entry, toChannelError(thrown), log);
     }
     // First thing after the server's "250": the crash window ends with this commit.
+    return this.recordSent(entry, result, () =>
+      log.info({ response: result.response, rejected: result.rejected.length }, "sent"),
+    );
+  }
+
+  /** Marks the entry sent with the server's reply, logs (`logged`), then the events and onSent. */
+  private async recordSent(
+    entry: OutboxEntry,
+    result: SendResult,
+    logged: () => void,
+  ): Promise<DispatchOutcome> {
     this.repo.markSent(entry.key, result.response);
+    logged();
     const sent = this.repo.get(entry.key) ?? { ...entry, status: "sent" as const, response: result.response };
-    log.info({ response: result.response, rejected: result.rejected.length }, "sent");
     if (result.rejected.length > 0) this.emit("recipientsRejected", sent, result.rejected);
     this.emit("sent", sent, result);
     await this.runOnSent(sent, { result, replayed: false });
@@ -203,25 +209,21 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       return undefined;
     }
     if (confirm(entry, since)) {
-      this.doubtLogged.delete(entry.key);
       const response = "accepted before the channel stopped (its delivery copy arrived); not sent again";
-      this.repo.markSent(entry.key, response);
-      const sent = this.repo.get(entry.key) ?? { ...entry, status: "sent" as const, response };
-      const result: SendResult = { response, accepted: [...entry.recipients], rejected: [] };
-      log.info({ since: entry.sendingSince }, "send in doubt: its delivery copy arrived, so it was sent");
-      this.emit("sent", sent, result);
-      await this.runOnSent(sent, { result, replayed: false });
-      return { key: entry.key, messageId: entry.messageId, status: "sent", response, rejected: [] };
+      return this.recordSent(entry, { response, accepted: [...entry.recipients], rejected: [] }, () =>
+        log.info({ since: entry.sendingSince }, "send in doubt: its delivery copy arrived, so it was sent"),
+      );
     }
     const now = this.now().getTime();
     const deadline = Math.max(since.getTime(), this.startedAt) + (this.options.inDoubtGraceMs ?? 60_000);
     if (now < deadline) {
       const at = Math.min(deadline, now + (this.options.inDoubtCheckMs ?? 2_000));
       const nextAttemptAt = new Date(at).toISOString();
+      // The first look: the wait has not moved the entry's next attempt past the cut-off send yet.
+      const firstLook = Date.parse(entry.nextAttemptAt) <= since.getTime();
       this.repo.postpone(entry.key, nextAttemptAt);
       this.schedule(entry.key, at);
-      if (!this.doubtLogged.has(entry.key)) {
-        this.doubtLogged.add(entry.key);
+      if (firstLook) {
         log.warn(
           { since: entry.sendingSince, until: new Date(deadline).toISOString() },
           "send in doubt (cut off before the server's reply was recorded): waiting for its delivery copy",
@@ -229,7 +231,6 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       }
       return { key: entry.key, messageId: entry.messageId, status: "queued", nextAttemptAt };
     }
-    this.doubtLogged.delete(entry.key);
     log.warn(
       { since: entry.sendingSince },
       "send in doubt and its delivery copy did not arrive in time: sending again (same Message-ID)",
