@@ -5,7 +5,6 @@
  * process.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -13,15 +12,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { composeMessage } from "../../../src/compose/index.js";
 import type { EmailChannelError } from "../../../src/errors/index.js";
 import { OutboxDispatcher } from "../../../src/outbox/index.js";
-import { type OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
+import type { OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
 import { loadStackEnv, stackCtl } from "../../support/stack.js";
 import { countByIds, waitFor } from "./mailbox.js";
+import { stackSmtpSender } from "./stack-sender.js";
 
 const env = loadStackEnv();
 const hello = env.users.hello;
 const alice = env.users.alice;
-const ca = env.caFile ? readFileSync(env.caFile) : undefined;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -30,15 +29,7 @@ afterEach(async () => {
 
 /** The real sender, counting the sends that reach it. */
 function countingSender(): OutboundSender & { sends: number } {
-  const real = new SmtpSender({
-    host: env.host,
-    port: env.ports.submission,
-    secure: "starttls",
-    auth: { user: hello.address, pass: hello.password },
-    ...(ca ? { tls: { ca } } : {}),
-    connectionTimeout: 3_000,
-    greetingTimeout: 3_000,
-  });
+  const real = stackSmtpSender(env, hello, { connectionTimeout: 3_000, greetingTimeout: 3_000 });
   cleanups.push(() => real.close());
   const counting = {
     sends: 0,

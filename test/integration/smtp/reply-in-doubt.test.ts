@@ -7,21 +7,20 @@
  *   files it as the channel's own mail, and the reply is marked sent without a second send.
  * - Without it the reply is sent again and the person gets it twice: what the copy is for.
  */
-import { readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, type EmailChannel } from "../../../src/index.js";
-import { type OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
+import type { OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
 import { openSqliteStore } from "../../../src/store/index.js";
 import { stackChannel } from "../../support/channel.js";
 import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { loadStackEnv } from "../../support/stack.js";
+import { stackSmtpSender } from "./stack-sender.js";
 
 const stack = loadStackEnv();
 const { assistant, alice } = stack.users;
-const ca = stack.caFile ? readFileSync(stack.caFile) : undefined;
 const channels: EmailChannel[] = [];
 const senders: SmtpSender[] = [];
 
@@ -36,13 +35,7 @@ afterEach(async () => {
 
 /** The assistant's real SMTP sender; `freeze` makes every send hang (until aborted) after it went out. */
 function realSender(o: { freeze?: boolean; sends: { n: number } }): OutboundSender {
-  const real = new SmtpSender({
-    host: stack.host,
-    port: stack.ports.submission,
-    secure: "starttls",
-    auth: { user: assistant.address, pass: assistant.password },
-    ...(ca ? { tls: { ca } } : {}),
-  });
+  const real = stackSmtpSender(stack, assistant);
   senders.push(real);
   return {
     async send(request, signal) {

@@ -11,9 +11,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { composeMessage } from "../../../src/compose/index.js";
 import { AuthError, ServerError, TlsError } from "../../../src/errors/index.js";
 import { createLogger } from "../../../src/log/index.js";
-import { SmtpSender, type SmtpSenderOptions } from "../../../src/smtp/index.js";
+import type { SmtpSender, SmtpSenderOptions } from "../../../src/smtp/index.js";
 import { loadStackEnv } from "../../support/stack.js";
 import { countByIds, messagesById, waitFor } from "./mailbox.js";
+import { stackSmtpSender } from "./stack-sender.js";
 
 const env = loadStackEnv();
 const hello = env.users.hello;
@@ -25,14 +26,7 @@ afterEach(async () => {
 });
 
 function sender(options: Partial<SmtpSenderOptions> = {}): SmtpSender {
-  const s = new SmtpSender({
-    host: env.host,
-    port: env.ports.submission,
-    secure: "starttls",
-    auth: { user: hello.address, pass: hello.password },
-    ...(ca ? { tls: { ca } } : {}),
-    ...options,
-  });
+  const s = stackSmtpSender(env, hello, options);
   senders.push(s);
   return s;
 }

@@ -7,16 +7,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  AuthError,
-  EmailChannelError,
-  NetworkError,
-  ServerError,
-} from "../../../src/errors/index.js";
-import { OutboxDispatcher, type OutboxDispatcherOptions } from "../../../src/outbox/index.js";
+import { AuthError, EmailChannelError, NetworkError, ServerError } from "../../../src/errors/index.js";
+import type { OutboxDispatcher, OutboxDispatcherOptions } from "../../../src/outbox/index.js";
 import type { OutboundSender } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
-import { ScriptedSender, entry, until } from "./support/outbox-fixtures.js";
+import { ScriptedSender, entry, fastDispatcher, until } from "./support/outbox-fixtures.js";
 
 const deferred = () =>
   new ServerError("451 4.3.0 try later", {
@@ -45,14 +40,7 @@ afterEach(async () => {
 function setup(sender: OutboundSender, extra: Partial<OutboxDispatcherOptions> = {}, store?: StateStore) {
   const db = store ?? openSqliteStore({ path: ":memory:" });
   stores.push(db);
-  const dispatcher = new OutboxDispatcher({
-    repo: db.outbox,
-    sender,
-    retry: { baseDelayMs: 20, maxDelayMs: 80 },
-    pollIntervalMs: 50,
-    random: () => 0,
-    ...extra,
-  });
+  const dispatcher = fastDispatcher(db.outbox, sender, extra);
   dispatchers.push(dispatcher);
   return { db, dispatcher };
 }

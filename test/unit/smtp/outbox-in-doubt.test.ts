@@ -7,10 +7,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { ServerError } from "../../../src/errors/index.js";
-import { OutboxDispatcher, type OutboxDispatcherOptions } from "../../../src/outbox/index.js";
+import type { OutboxDispatcher, OutboxDispatcherOptions } from "../../../src/outbox/index.js";
 import type { SendResult } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
-import { ScriptedSender, entry, until } from "./support/outbox-fixtures.js";
+import { ScriptedSender, entry, fastDispatcher, until } from "./support/outbox-fixtures.js";
 
 const COPY = "hello@cassey.ai";
 const stores: StateStore[] = [];
@@ -30,12 +30,7 @@ function crashedStore(key: string, agoMs = 0): StateStore {
 }
 
 function dispatcherOn(db: StateStore, sender: ScriptedSender, extra: Partial<OutboxDispatcherOptions> = {}) {
-  const d = new OutboxDispatcher({
-    repo: db.outbox,
-    sender,
-    retry: { baseDelayMs: 20, maxDelayMs: 80 },
-    pollIntervalMs: 50,
-    random: () => 0,
+  const d = fastDispatcher(db.outbox, sender, {
     deliveryCopy: (e) => e.account,
     inDoubtCheckMs: 20,
     ...extra,

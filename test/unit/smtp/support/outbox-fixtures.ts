@@ -1,5 +1,6 @@
 /** Scaffolding shared by the outbox dispatcher tests: a scripted sender, entries, a wait. */
 import { AbortedError, type EmailChannelError } from "../../../../src/errors/index.js";
+import { OutboxDispatcher, type OutboxDispatcherOptions } from "../../../../src/outbox/index.js";
 import type { OutboundSender, SendRequest, SendResult } from "../../../../src/smtp/index.js";
 
 export type Step = SendResult | EmailChannelError | "hang";
@@ -43,4 +44,20 @@ export async function until(check: () => boolean, ms = 3_000): Promise<void> {
     if (Date.now() > end) throw new Error("condition not reached");
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** A dispatcher with the tests' fast timing (20-80 ms backoff, 50 ms poll, no jitter) over `repo`. */
+export function fastDispatcher(
+  repo: OutboxDispatcherOptions["repo"],
+  sender: OutboundSender,
+  extra: Partial<OutboxDispatcherOptions> = {},
+): OutboxDispatcher {
+  return new OutboxDispatcher({
+    repo,
+    sender,
+    retry: { baseDelayMs: 20, maxDelayMs: 80 },
+    pollIntervalMs: 50,
+    random: () => 0,
+    ...extra,
+  });
 }
