@@ -137,10 +137,7 @@ export class HandlingQueue {
 
   #quarantine(record: InboundRecord, reason: string): void {
     const d = this.#d;
-    d.store.transaction(() => {
-      d.store.inbound.put({ ...record, status: "quarantined", reason });
-      d.store.inbound.setMailboxTodo(record, "quarantine");
-    });
+    d.store.inbound.put({ ...record, status: "quarantined", reason, mailboxTodo: "quarantine" });
     d.logger.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
     d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
     d.events.emit("quarantined", { ...record, reason });

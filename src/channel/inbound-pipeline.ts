@@ -216,7 +216,14 @@ export class InboundPipeline {
     };
     if (decision.refusal) {
       const r = decision.refusal;
-      d.store.inbound.put({ ...common, status: "ignored", attempts: 0, reason: `${r.code}: ${r.reason}` });
+      // Robot mail owes \Seen, a refused sender \Flagged: written with the status (see inbound-records).
+      d.store.inbound.put({
+        ...common,
+        status: "ignored",
+        attempts: 0,
+        reason: `${r.code}: ${r.reason}`,
+        mailboxTodo: decision.robot ? "seen" : "refused",
+      });
       this.#log.info(
         { uid: m.uid, messageId: parsed.messageId, guard: r.guard, code: r.code, from: common.fromAddress },
         "not answered",

@@ -34,7 +34,14 @@ export function findDuplicate(
   return store.inbound.getByMessageId(messageId).find((r) => !samePosition(r, where));
 }
 
-/** Records a message as a duplicate of `other`; returns the reason. */
+/**
+ * The direct outcomes below (duplicate, oversized, unparseable; a guard's refusal in the pipeline)
+ * record the change the mailbox owes them (\Seen, \Flagged, the quarantine move) in the same write
+ * as their status: a crash between that write and the watcher's command leaves it owed, and the next
+ * session applies it (Settlement.loadOwed).
+ */
+
+/** Records a message as a duplicate of `other` (owing \Seen); returns the reason. */
 export function recordDuplicate(
   store: StateStore,
   where: Position,
@@ -48,6 +55,7 @@ export function recordDuplicate(
     status: "duplicate",
     attempts: 0,
     reason,
+    mailboxTodo: "seen",
     ...(other.conversationId ? { conversationId: other.conversationId } : {}),
   });
   return reason;
@@ -140,7 +148,14 @@ export function recordOversize(
 ): { messageId: string; reason: string } {
   const messageId = m.envelopeMessageId ?? `oversize-${m.uidValidity}-${m.uid}@${m.account}`;
   const reason = `message of ${m.size} bytes exceeds max_message_bytes (${limit}); not downloaded`;
-  store.inbound.put({ ...positionOf(m), messageId, status: "quarantined", attempts: 0, reason });
+  store.inbound.put({
+    ...positionOf(m),
+    messageId,
+    status: "quarantined",
+    attempts: 0,
+    reason,
+    mailboxTodo: "quarantine",
+  });
   return { messageId, reason };
 }
 
@@ -155,7 +170,14 @@ export function recordUnparseable(
     m.envelopeMessageId ??
     (Buffer.isBuffer(m.raw) ? headerMessageId(m.raw) : undefined) ??
     `unparsed-${m.uidValidity}-${m.uid}@${m.account}`;
-  store.inbound.put({ ...positionOf(m), messageId, status: "quarantined", attempts: 1, reason });
+  store.inbound.put({
+    ...positionOf(m),
+    messageId,
+    status: "quarantined",
+    attempts: 1,
+    reason,
+    mailboxTodo: "quarantine",
+  });
   return { messageId, reason };
 }
 

@@ -53,8 +53,9 @@ export class Settlement {
   }
 
   /**
-   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined); it is owed
-   * in the ledger from before the command (see #apply).
+   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). The handler
+   * recorded it as owed with the status that decided it; it is recorded again here (the same value)
+   * so a disposition from anywhere else is owed from before the command too (see #apply).
    */
   async now(client: ImapFlow, uid: number, disposition: Disposition): Promise<void> {
     if (disposition.action === "none") return;

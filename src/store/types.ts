@@ -58,8 +58,17 @@ export interface InboundLedger {
   ): Map<number, InboundRecord>;
   /** All records of a Message-ID (it can arrive in several mailboxes). */
   getByMessageId(messageId: string): InboundRecord[];
-  /** Inserts or replaces the record at this mailbox position. */
-  put(record: Omit<InboundRecord, "receivedAt" | "updatedAt"> & { receivedAt?: string }): InboundRecord;
+  /**
+   * Inserts or replaces the record at this mailbox position. `mailboxTodo`: the change the mailbox
+   * owes the message for this very decision (refused, robot mail, quarantined), written with the
+   * status so a crash before the command cannot drop it; absent, what was owed stays owed.
+   */
+  put(
+    record: Omit<InboundRecord, "receivedAt" | "updatedAt"> & {
+      receivedAt?: string;
+      mailboxTodo?: MailboxTodo;
+    },
+  ): InboundRecord;
   /** Increments attempts; returns the updated record (undefined when there is none). One statement. */
   bumpAttempts(account: string, mailbox: string, uidValidity: string, uid: number): InboundRecord | undefined;
   /**

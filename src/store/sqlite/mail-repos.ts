@@ -61,13 +61,13 @@ export function inboundLedger(db: Database.Database): InboundLedger {
   const byMid = db.prepare("SELECT * FROM inbound WHERE message_id = ? ORDER BY received_at");
   const put = db.prepare(
     `INSERT INTO inbound (account, mailbox, uid_validity, uid, message_id, conversation_id, status, attempts, reason,
-       from_address, subject, received_at, updated_at)
+       from_address, subject, received_at, updated_at, mailbox_todo)
      VALUES (@account, @mailbox, @uidValidity, @uid, @messageId, @conversationId, @status, @attempts, @reason,
-       @fromAddress, @subject, @receivedAt, @updatedAt)
+       @fromAddress, @subject, @receivedAt, @updatedAt, @mailboxTodo)
      ON CONFLICT (account, mailbox, uid_validity, uid) DO UPDATE SET message_id = excluded.message_id,
        conversation_id = excluded.conversation_id, status = excluded.status, attempts = excluded.attempts,
        reason = excluded.reason, from_address = excluded.from_address, subject = excluded.subject,
-       updated_at = excluded.updated_at
+       updated_at = excluded.updated_at, mailbox_todo = COALESCE(excluded.mailbox_todo, inbound.mailbox_todo)
      RETURNING *`,
   );
   const bump = db.prepare(
@@ -139,6 +139,7 @@ export function inboundLedger(db: Database.Database): InboundLedger {
         subject: record.subject ?? null,
         receivedAt: record.receivedAt ?? now,
         updatedAt: now,
+        mailboxTodo: record.mailboxTodo ?? null,
       }) as Row;
       return toInbound(row);
     },

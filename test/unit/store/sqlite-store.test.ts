@@ -204,14 +204,17 @@ describe("SQLite state store", () => {
     s.inbound.setMailboxTodo({ ...base, uid: 5 }, "quarantine");
     s.inbound.setStatus({ ...base, uid: 6 }, "ignored", "ALLOWLIST_DENIED: stranger", "refused");
     s.inbound.setStatus({ ...base, uidValidity: "43", uid: 3 }, "handled", undefined, "seen");
+    // A direct decision writes what it owes with its record, in one statement.
+    s.inbound.put({ ...base, uid: 7, messageId: "m7@x.test", status: "duplicate", mailboxTodo: "seen" });
     expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "42")).toEqual([
       { uid: 3, todo: "seen" },
       { uid: 5, todo: "quarantine", reason: "too big" },
       { uid: 6, todo: "refused", reason: "ALLOWLIST_DENIED: stranger" },
+      { uid: 7, todo: "seen" },
     ]);
     // A later full put (e.g. a status rewrite) keeps what is owed.
     s.inbound.put({ ...base, uid: 5, messageId: "m5@x.test", status: "quarantined", reason: "too big" });
-    s.inbound.mailboxDone("hello@x.test", "INBOX", "42", [3, 5, 99]);
+    s.inbound.mailboxDone("hello@x.test", "INBOX", "42", [3, 5, 7, 99]);
     expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "42").map((t) => t.uid)).toEqual([6]);
     expect(s.inbound.mailboxTodos("hello@x.test", "INBOX", "43").map((t) => t.uid)).toEqual([3]);
     s.inbound.mailboxDone("hello@x.test", "INBOX", "42", []);

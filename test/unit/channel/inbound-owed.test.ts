@@ -1,0 +1,128 @@
+/**
+ * The change a directly decided message owes its mailbox (\Seen for robot mail and duplicates,
+ * \Flagged for a refused sender, the quarantine move for what cannot be read) is in the ledger the
+ * moment its status is: the pipeline answers the disposition and the watcher applies it later, so a
+ * crash in between must leave it owed for the next session (Settlement.loadOwed).
+ */
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import { InboundPipeline, type GuardDecision } from "../../../src/channel/inbound-pipeline.js";
+import type { Disposition } from "../../../src/imap/types.js";
+import { loadConfig, openSqliteStore, silentLogger } from "../../../src/index.js";
+import { convertMessage } from "../../../src/mime/index.js";
+import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
+
+const account = "hello@x.test";
+const position = (uid: number) => ({ account, mailbox: "INBOX", uidValidity: "7", uid });
+
+const mail = (id: string, from: string) =>
+  Buffer.from(
+    [
+      `From: ${from}`,
+      `To: ${account}`,
+      "Subject: hi",
+      `Message-ID: <${id}>`,
+      "Date: Sat, 21 Nov 2026 10:00:00 +0000",
+      "",
+      "Hello there.",
+      "",
+    ].join("\r\n"),
+  );
+
+async function setup() {
+  const config = await loadConfig({
+    env: {
+      EMAIL_IMAP_SERVER: "localhost:993",
+      EMAIL_SMTP_SERVER: "localhost:465",
+      EMAIL_MONITORED_ACCOUNTS: account,
+      EMAIL_IMAP_USERNAME: account,
+      EMAIL_IMAP_PASSWORD: "x",
+    },
+  });
+  const store = openSqliteStore({ path: ":memory:" });
+  const settled: Disposition[] = [];
+  const delivered: string[] = [];
+  const pipeline = new InboundPipeline({
+    config,
+    store,
+    logger: silentLogger(),
+    secret: Buffer.alloc(32, 1),
+    ownAddresses: [account],
+    ownDomains: ["x.test"],
+    queue: new KeyedQueue(4),
+    events: new EventEmitter(),
+    convert: (raw) => {
+      if (Buffer.isBuffer(raw) && raw.includes("BROKEN")) return Promise.reject(new Error("bad MIME"));
+      return convertMessage(raw);
+    },
+    // The guard stage's answer by sender: a stranger is refused, a robot is recorded as robot mail.
+    guard: async (input): Promise<GuardDecision> => {
+      const from = input.from?.address ?? "";
+      if (from.startsWith("stranger@"))
+        return {
+          robot: false,
+          verdicts: {},
+          refusal: {
+            ok: false,
+            guard: "allowlist",
+            code: "ALLOWLIST_DENIED",
+            reason: "not allowed",
+            reply: false,
+          },
+        };
+      if (from.startsWith("mailer-daemon@"))
+        return {
+          robot: true,
+          verdicts: {},
+          refusal: { ok: false, guard: "loop", code: "LOOP_BOUNCE", reason: "a bounce", reply: false },
+        };
+      return { robot: false, verdicts: {} };
+    },
+    recordAccepted: () => undefined,
+    deliver: async (m) => {
+      delivered.push(m.messageId);
+    },
+    settle: (_a, _m, _u, d) => settled.push(d),
+    signal: new AbortController().signal,
+  });
+  const send = (uid: number, raw: Buffer) =>
+    pipeline.onMessage({ ...position(uid), size: raw.length, raw, resumed: false, unrecorded: true });
+  return { store, pipeline, send, settled, delivered };
+}
+
+describe("inbound pipeline: what a direct outcome owes the mailbox is recorded with its status", () => {
+  it("refused, robot mail, a duplicate, an unparseable and an oversized message are owed before any command", async () => {
+    const { store, pipeline, send, settled } = await setup();
+    expect(await send(1, mail("a@y.test", "stranger@y.test"))).toMatchObject({ action: "refused" });
+    expect(await send(2, mail("b@y.test", "mailer-daemon@y.test"))).toEqual({ action: "seen" });
+    expect(await send(3, Buffer.from("BROKEN"))).toMatchObject({ action: "quarantine" });
+    // The same Message-ID as uid 1 in another mailbox position (a second copy).
+    expect(await send(4, mail("a@y.test", "stranger@y.test"))).toEqual({ action: "seen" });
+    // Too big to download: quarantined from its size alone.
+    await pipeline.handler().onOversize({ ...position(5), size: 900 }, 100);
+    pipeline.stop();
+
+    // Nothing was applied (no dispose ran: a crash here), yet the ledger owes each its change.
+    expect(settled).toEqual([]);
+    const owed = store.inbound.mailboxTodos(account, "INBOX", "7").map((o) => [o.uid, o.todo]);
+    expect(owed).toEqual([
+      [1, "refused"],
+      [2, "seen"],
+      [3, "quarantine"],
+      [4, "seen"],
+      [5, "quarantine"],
+    ]);
+    const statuses = [1, 2, 3, 4, 5].map((uid) => store.inbound.getByUid(account, "INBOX", "7", uid)?.status);
+    expect(statuses).toEqual(["ignored", "ignored", "quarantined", "duplicate", "quarantined"]);
+  });
+
+  it("a handed-over message owes nothing until its handling is done", async () => {
+    const { store, pipeline, send, delivered } = await setup();
+    expect(await send(1, mail("c@y.test", "alice@y.test"))).toBe("pending");
+    await expect.poll(() => delivered).toEqual(["c@y.test"]);
+    await expect
+      .poll(() => store.inbound.mailboxTodos(account, "INBOX", "7").map((o) => [o.uid, o.todo]))
+      .toEqual([[1, "seen"]]);
+    pipeline.stop();
+  });
+});
