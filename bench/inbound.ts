@@ -20,6 +20,7 @@ import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { createLogger, EmailChannel, loadConfig, type MessageFormat } from "../src/index.js";
 import { ConvertPool } from "../src/mime/index.js";
 import { stackChannelEnv } from "../test/support/channel.js";
+import { backlogSources } from "./support/backlog-mail.js";
 import { openMailbox, purgeMailbox, sendAs } from "../test/support/mail.js";
 import { loadStackEnv } from "../test/support/stack.js";
 
@@ -136,27 +137,8 @@ async function latency(n: number) {
 async function fillBacklog(m: number) {
   await purgeMailbox(assistant);
   const client = await openMailbox(assistant);
-  const raws: Buffer[] = [];
-  for (let i = 0; i < 20; i++) {
-    raws.push(
-      await new MailComposer({
-        from: `Alice <${alice.address}>`,
-        to: assistant.address,
-        subject: `backlog ${i}`,
-        text: `Hello,\n\nthis is backlog message ${i}.\n\nOn Mon, someone wrote:\n> quoted history\n> more\n\n-- \nAlice`,
-        html: `<p>Hello,</p><p>this is backlog message ${i}.</p>`,
-      })
-        .compile()
-        .build(),
-    );
-  }
-  for (let i = 0; i < m; i++) {
-    const raw = raws[i % raws.length]!.toString("utf8").replace(
-      /^Message-ID: <[^>]+>/im,
-      `Message-ID: <backlog-${i}-${randomBytes(4).toString("hex")}@bench.test>`,
-    );
+  for (const raw of await backlogSources(m, alice.address, assistant.address))
     await client.append("INBOX", raw);
-  }
   await client.logout();
 }
 
