@@ -24,6 +24,7 @@ const { values } = parseArgs({
 /** Smaller arguments per script for --quick (each script documents its flags). */
 const QUICK = {
   inbound: ["--latency", "10", "--backlog", "200", "--backlog-warmup", "100", "--attachment-mb", "10"],
+  "inbound-stages": ["--messages", "300", "--rounds", "3"],
   outbound: ["--count", "40"],
   "caldav-sync": ["--sizes", "200", "--repeat", "3"],
   carddav: ["--size", "300", "--repeat", "3"],
