@@ -35,6 +35,15 @@ export async function bringUpLocalStack(log: (line: string) => void): Promise<Re
   return parseEnvFile(readFileSync(envFile, "utf8"));
 }
 
+/**
+ * The demo's state folder on the local stack. `run` empties it at each start: the loopback stack is
+ * shared with the tests and benchmarks, and mail they left in the assistant's INBOX since the last
+ * demo is not the demo's to answer (with the old cursor it would be handled as new, and its sender
+ * rate-limited before the demo mail). With EMAIL_INITIAL_SYNC "new", each demo handles the mail that
+ * arrives while it runs.
+ */
+export const demoStateDir = (stack: Record<string, string>) => `${stack.STACK_DIR}/demo-state`;
+
 /** The channel's EMAIL_* environment for the local stack: the assistant account, people of the test domain allowed. */
 export function localStackConfigEnv(stack: Record<string, string>): Record<string, string> {
   return {
@@ -47,7 +56,7 @@ export function localStackConfigEnv(stack: Record<string, string>): Record<strin
     EMAIL_ALLOWED_SENDERS: `*@${stack.STACK_DOMAIN}`,
     EMAIL_CALDAV_URL: stack.STACK_RADICALE_URL!,
     EMAIL_CARDDAV_URL: stack.STACK_RADICALE_URL!,
-    EMAIL_STATE_DIR: `${stack.STACK_DIR}/demo-state`,
+    EMAIL_STATE_DIR: demoStateDir(stack),
     EMAIL_INITIAL_SYNC: "new",
   };
 }

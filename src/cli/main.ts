@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { EmailChannel } from "../channel/email-channel.js";
@@ -10,7 +10,7 @@ import { createLogger } from "../log/index.js";
 import { formatCheckLine, runChecks } from "./check.js";
 import { demoAgent } from "./demo-agent.js";
 import { demoRoundTrip } from "./demo-roundtrip.js";
-import { bringUpLocalStack, localStackConfigEnv } from "./local-stack.js";
+import { bringUpLocalStack, demoStateDir, localStackConfigEnv } from "./local-stack.js";
 
 const USAGE = `email-channel: give an AI assistant an email address
 
@@ -47,6 +47,7 @@ async function cmdRun(values: Record<string, unknown>): Promise<number> {
   let stack: Record<string, string> | undefined;
   if (!configured(file)) {
     stack = await bringUpLocalStack(say);
+    rmSync(demoStateDir(stack), { recursive: true, force: true });
     env = {
       ...localStackConfigEnv(stack),
       ...Object.fromEntries(
