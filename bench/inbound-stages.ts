@@ -18,9 +18,10 @@ import { parseArgs } from "node:util";
 import { simpleParser } from "mailparser";
 import { GuardStage } from "../src/channel/guard-stage.js";
 import { InboundPipeline } from "../src/channel/inbound-pipeline.js";
-import { loadConfig, openSqliteStore, silentLogger } from "../src/index.js";
+import { openSqliteStore, silentLogger } from "../src/index.js";
 import { convertMessage } from "../src/mime/index.js";
 import { KeyedQueue } from "../src/runtime/keyed-queue.js";
+import { offlineConfig } from "../test/support/offline-config.js";
 import { backlogSources } from "./support/backlog-mail.js";
 
 const { values } = parseArgs({
@@ -69,17 +70,7 @@ const converter = (sources: Buffer[]) =>
 
 async function pipeline(sources: Buffer[]): Promise<Figure> {
   const stateDir = mkdtempSync(join(tmpdir(), "ec-bench-stages-"));
-  const config = await loadConfig({
-    env: {
-      EMAIL_IMAP_SERVER: "localhost:993",
-      EMAIL_SMTP_SERVER: "localhost:465",
-      EMAIL_MONITORED_ACCOUNTS: account,
-      EMAIL_IMAP_USERNAME: account,
-      EMAIL_IMAP_PASSWORD: "unused",
-      EMAIL_ALLOWED_SENDERS: "*",
-      EMAIL_STATE_DIR: stateDir,
-    },
-  });
+  const config = await offlineConfig(account, { EMAIL_ALLOWED_SENDERS: "*", EMAIL_STATE_DIR: stateDir });
   // No rate limits, as in bench/inbound: an empty list disables a limit.
   config.rateLimits = { perSender: [], perConversation: [] };
   const store = openSqliteStore({ path: join(stateDir, "state.sqlite") });

@@ -2,9 +2,10 @@ import { EventEmitter } from "node:events";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { HandlingQueue } from "../../../src/channel/handling-queue.js";
 import type { MessageFormat } from "../../../src/contract/index.js";
-import { loadConfig, openSqliteStore, silentLogger } from "../../../src/index.js";
+import { openSqliteStore, silentLogger } from "../../../src/index.js";
 import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
 import { GroupCommit } from "../../../src/store/sqlite/group-commit.js";
+import { offlineConfig } from "../../support/offline-config.js";
 
 const where = { account: "hello@x.test", mailbox: "INBOX", uidValidity: "7", uid: 1 };
 const message = {
@@ -17,16 +18,7 @@ const message = {
 } as unknown as MessageFormat;
 
 async function setup(deliver: () => Promise<void>) {
-  const config = await loadConfig({
-    env: {
-      EMAIL_IMAP_SERVER: "localhost:993",
-      EMAIL_SMTP_SERVER: "localhost:465",
-      EMAIL_MONITORED_ACCOUNTS: "hello@x.test",
-      EMAIL_IMAP_USERNAME: "hello@x.test",
-      EMAIL_IMAP_PASSWORD: "x",
-      EMAIL_MAX_ATTEMPTS: "3",
-    },
-  });
+  const config = await offlineConfig("hello@x.test", { EMAIL_MAX_ATTEMPTS: "3" });
   const store = openSqliteStore({ path: ":memory:" });
   const record = store.inbound.put({ ...where, messageId: "m1@x.test", status: "received", attempts: 1 });
   const settled: string[] = [];

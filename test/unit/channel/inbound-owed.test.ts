@@ -8,9 +8,10 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import { InboundPipeline, type GuardDecision } from "../../../src/channel/inbound-pipeline.js";
 import type { Disposition } from "../../../src/imap/types.js";
-import { loadConfig, openSqliteStore, silentLogger } from "../../../src/index.js";
+import { openSqliteStore, silentLogger } from "../../../src/index.js";
 import { convertMessage } from "../../../src/mime/index.js";
 import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
+import { offlineConfig } from "../../support/offline-config.js";
 
 const account = "hello@x.test";
 const position = (uid: number) => ({ account, mailbox: "INBOX", uidValidity: "7", uid });
@@ -30,15 +31,7 @@ const mail = (id: string, from: string) =>
   );
 
 async function setup() {
-  const config = await loadConfig({
-    env: {
-      EMAIL_IMAP_SERVER: "localhost:993",
-      EMAIL_SMTP_SERVER: "localhost:465",
-      EMAIL_MONITORED_ACCOUNTS: account,
-      EMAIL_IMAP_USERNAME: account,
-      EMAIL_IMAP_PASSWORD: "x",
-    },
-  });
+  const config = await offlineConfig(account);
   const store = openSqliteStore({ path: ":memory:" });
   const settled: Disposition[] = [];
   const delivered: string[] = [];
