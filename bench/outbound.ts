@@ -12,11 +12,11 @@
  * The messages go to the stack user bob.
  */
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type ComposedMessage, composeMessage } from "../src/compose/index.js";
-import { SmtpSender } from "../src/smtp/index.js";
+import type { SmtpSender } from "../src/smtp/index.js";
 import { loadStackEnv } from "../test/support/stack.js";
+import { stackSmtpSender } from "../test/support/stack-sender.js";
 
 const { values } = parseArgs({
   options: { count: { type: "string", default: "200" }, concurrency: { type: "string", default: "3" } },
@@ -26,19 +26,9 @@ const concurrency = Number(values.concurrency);
 const env = loadStackEnv();
 const from = env.users.hello;
 const to = env.users.bob;
-const ca = env.caFile ? readFileSync(env.caFile) : undefined;
 
 function makeSender(pool: boolean): SmtpSender {
-  return new SmtpSender({
-    host: env.host,
-    port: env.ports.submission,
-    secure: "starttls",
-    auth: { user: from.address, pass: from.password },
-    ...(ca ? { tls: { ca } } : {}),
-    pool,
-    maxConnections: concurrency,
-    maxMessagesPerConnection: 1_000,
-  });
+  return stackSmtpSender(env, from, { pool, maxConnections: concurrency, maxMessagesPerConnection: 1_000 });
 }
 
 async function compose(n: number, label: string): Promise<ComposedMessage[]> {

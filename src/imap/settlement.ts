@@ -53,18 +53,11 @@ export class Settlement {
   }
 
   /**
-   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). The handler
-   * recorded it as owed with the status that decided it; it is recorded again here (the same value)
-   * so a disposition from anywhere else is owed from before the command too (see #apply).
+   * Applies one disposition at once (the sync cycle's: refused, robot mail, quarantined). It is owed
+   * in the ledger already: the handler recorded it with the status that decided it (MailboxHandler).
    */
   async now(client: ImapFlow, uid: number, disposition: Disposition): Promise<void> {
     if (disposition.action === "none") return;
-    const uidValidity = uidValidityOf(client);
-    if (uidValidity !== undefined)
-      this.#o.store.inbound.setMailboxTodo(
-        { account: this.#o.account, mailbox: this.#o.mailbox, uidValidity, uid },
-        disposition.action,
-      );
     await this.#apply(client, [[uid, disposition]]);
   }
 

@@ -40,10 +40,11 @@ export interface MailboxHandler {
   /**
    * Called in UID order inside the connection's lock. Must consume `message.raw` and record the message
    * durably before resolving. Returns the disposition when it is already known (duplicate, ignored,
-   * quarantined), or "pending" when the agent will run and `settle` will be called later.
+   * quarantined), recorded as owed in the same write as the status (InboundLedger.put's
+   * `mailboxTodo`), or "pending" when the agent will run and `settle` will be called later.
    */
   onMessage(message: RawMessage): Promise<Disposition | "pending">;
-  /** A message larger than the limit: record it as quarantined (it is not downloaded). */
+  /** A message larger than the limit: record it as quarantined and owing the move (it is not downloaded). */
   onOversize(message: Omit<RawMessage, "raw" | "resumed">, limit: number): Promise<void>;
   /** A ledger record whose message left the mailbox before its handling finished. */
   onVanished(account: string, mailbox: string, uidValidity: string, uid: number): Promise<void>;

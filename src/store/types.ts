@@ -81,14 +81,6 @@ export interface InboundLedger {
     reason?: string,
     mailboxTodo?: MailboxTodo,
   ): boolean;
-  /**
-   * Records that the mailbox still owes this message a change (a flag, a move), written in the same
-   * commit as the status that decided it; absent: nothing owed.
-   */
-  setMailboxTodo(
-    position: Pick<InboundRecord, "account" | "mailbox" | "uidValidity" | "uid">,
-    todo: MailboxTodo,
-  ): void;
   /** The changes still owed in one mailbox (UIDVALIDITY), by UID; the reason is the record's. */
   mailboxTodos(
     account: string,

@@ -78,9 +78,6 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     `UPDATE inbound SET status = ?, reason = ?, mailbox_todo = ?, updated_at = ?
      WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?`,
   );
-  const setTodo = db.prepare(
-    "UPDATE inbound SET mailbox_todo = ? WHERE account = ? AND mailbox = ? AND uid_validity = ? AND uid = ?",
-  );
   const todos = db.prepare(
     `SELECT uid, mailbox_todo, reason FROM inbound
      WHERE account = ? AND mailbox = ? AND uid_validity = ? AND mailbox_todo IS NOT NULL ORDER BY uid`,
@@ -152,9 +149,6 @@ export function inboundLedger(db: Database.Database): InboundLedger {
         status.run(to, reason ?? null, todo ?? null, iso(), p.account, p.mailbox, p.uidValidity, p.uid)
           .changes > 0
       );
-    },
-    setMailboxTodo(p, todo) {
-      setTodo.run(todo, p.account, p.mailbox, p.uidValidity, p.uid);
     },
     mailboxTodos(account, mailbox, uidValidity) {
       return (todos.all(account, mailbox, uidValidity) as Row[]).map((r) => ({

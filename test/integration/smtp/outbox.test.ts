@@ -16,7 +16,7 @@ import type { OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
 import { loadStackEnv, stackCtl } from "../../support/stack.js";
 import { countByIds, waitFor } from "./mailbox.js";
-import { stackSmtpSender } from "./stack-sender.js";
+import { stackSmtpSender } from "../../support/stack-sender.js";
 
 const env = loadStackEnv();
 const hello = env.users.hello;

@@ -17,7 +17,7 @@ import { openSqliteStore } from "../../../src/store/index.js";
 import { stackChannel } from "../../support/channel.js";
 import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { loadStackEnv } from "../../support/stack.js";
-import { stackSmtpSender } from "./stack-sender.js";
+import { stackSmtpSender } from "../../support/stack-sender.js";
 
 const stack = loadStackEnv();
 const { assistant, alice } = stack.users;

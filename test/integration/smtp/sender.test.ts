@@ -14,7 +14,7 @@ import { createLogger } from "../../../src/log/index.js";
 import type { SmtpSender, SmtpSenderOptions } from "../../../src/smtp/index.js";
 import { loadStackEnv } from "../../support/stack.js";
 import { countByIds, messagesById, waitFor } from "./mailbox.js";
-import { stackSmtpSender } from "./stack-sender.js";
+import { stackSmtpSender } from "../../support/stack-sender.js";
 
 const env = loadStackEnv();
 const hello = env.users.hello;

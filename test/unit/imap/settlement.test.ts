@@ -75,6 +75,7 @@ describe("Settlement", () => {
       status: "ignored",
       attempts: 0,
       reason: "why",
+      mailboxTodo: "refused", // as the handler records a refusal (MailboxHandler.onMessage)
     });
     const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
     await s.now(client({ stored: false, usable: true }).client, 9, { action: "refused", reason: "why" });

@@ -200,8 +200,14 @@ describe("SQLite state store", () => {
     s.inbound.put({ ...base, uidValidity: "43", uid: 3, messageId: "other@x.test", status: "received" });
     expect(s.inbound.setStatus({ ...base, uid: 3 }, "handled", undefined, "seen")).toBe(true);
     s.inbound.setStatus({ ...base, uid: 4 }, "handled"); // nothing owed
-    s.inbound.put({ ...base, uid: 5, messageId: "m5@x.test", status: "quarantined", reason: "too big" });
-    s.inbound.setMailboxTodo({ ...base, uid: 5 }, "quarantine");
+    s.inbound.put({
+      ...base,
+      uid: 5,
+      messageId: "m5@x.test",
+      status: "quarantined",
+      reason: "too big",
+      mailboxTodo: "quarantine",
+    });
     s.inbound.setStatus({ ...base, uid: 6 }, "ignored", "ALLOWLIST_DENIED: stranger", "refused");
     s.inbound.setStatus({ ...base, uidValidity: "43", uid: 3 }, "handled", undefined, "seen");
     // A direct decision writes what it owes with its record, in one statement.

@@ -1,7 +1,7 @@
 /** The real SmtpSender logged in as a stack user on the stack's submission port (STARTTLS, its CA). */
 import { readFileSync } from "node:fs";
-import { SmtpSender, type SmtpSenderOptions } from "../../../src/smtp/index.js";
-import type { StackEnv, StackUser } from "../../support/stack.js";
+import { SmtpSender, type SmtpSenderOptions } from "../../src/smtp/index.js";
+import type { StackEnv, StackUser } from "./stack.js";
 
 export function stackSmtpSender(
   env: StackEnv,
