@@ -20,10 +20,16 @@
  * server delivers that copy only if it accepted the message, so an entry in doubt waits (up to
  * `inDoubtGraceMs`) for `confirmDelivered` to see its copy arrive and is then marked sent without
  * sending again; only when no copy comes is it sent again (logged as such, same Message-ID).
+ * The same window opens without a crash when the connection is lost after the end of DATA: the
+ * server took the message, its "250" never came. A network failure that may have come that late
+ * (mayHaveBeenAccepted: any but a connection never made) therefore leaves the entry in doubt too when
+ * there is a copy to wait for; the price is that a send cut off earlier waits for the grace period
+ * instead of the first backoff step before it goes again.
  */
 import { EventEmitter } from "node:events";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
 import { type Logger, silentLogger } from "../log/index.js";
+import { mayHaveBeenAccepted } from "../smtp/errors.js";
 import type { SendResult } from "../smtp/types.js";
 import type { OutboxEntry } from "../store/types.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, decideRetry } from "./backoff.js";
@@ -244,6 +250,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       log.info("send aborted; entry stays pending");
       return { ...this.outcomeOf(entry), error };
     }
+    if (this.options.confirmDelivered && mayHaveBeenAccepted(error)) return this.cutOff(entry, error, log);
     const blocksConfig = error.kind === "auth" || error.kind === "tls" || error.kind === "config";
     if (!error.retryable && !blocksConfig) return this.fail(entry, error, log);
     const decision = decideRetry(
@@ -259,6 +266,25 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     log[level]({ err: error, nextAttemptAt: at, attempts: entry.attempts + 1 }, "send failed; will retry");
     this.emit("retryScheduled", this.repo.get(entry.key) ?? entry, error, decision.at);
     return { key: entry.key, messageId: entry.messageId, status: "queued", error, nextAttemptAt: at };
+  }
+
+  /**
+   * The connection went while the server may have been taking the message: like a send cut off by a
+   * crash, the send's start mark stays and the attempt is not counted before its outcome is known.
+   * The next attempt (after one copy check interval) goes through inDoubt(): marked sent when the
+   * copy arrives, sent again only after the grace period without it.
+   */
+  private cutOff(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {
+    const at = this.now().getTime() + (this.options.inDoubtCheckMs ?? 2_000);
+    const nextAttemptAt = new Date(at).toISOString();
+    this.repo.markAttemptFailed(entry.key, error.message, nextAttemptAt, { inDoubt: true });
+    this.schedule(entry.key, at);
+    log.warn(
+      { err: error },
+      "send cut off after the connection was up (the server may have taken it): waiting for its delivery copy before sending again",
+    );
+    this.emit("retryScheduled", this.repo.get(entry.key) ?? entry, error, new Date(at));
+    return { key: entry.key, messageId: entry.messageId, status: "queued", error, nextAttemptAt };
   }
 
   private fail(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {

@@ -9,7 +9,9 @@
  * - 535/534/530 on AUTH, or EAUTH -> AuthError (a config problem, not the message's).
  * - A certificate or handshake failure -> TlsError (config again).
  * - A connection that failed, closed or timed out -> NetworkError, retryable. Also EPROTOCOL (a reply
- *   that made no sense, usually a connection cut mid-reply).
+ *   that made no sense, usually a connection cut mid-reply). Unless it failed while connecting, the
+ *   server may have taken the message before the connection went (a cut after the end of DATA is
+ *   reported like any other): `details.mayHaveBeenAccepted` says so (see mayHaveBeenAccepted).
  * - EABORT -> AbortedError.
  * - Anything unknown is treated as transient: the outbox bounds retries in time, and giving up on a
  *   message because of an error we do not understand would lose it.
@@ -36,6 +38,8 @@ interface NodemailerLikeError {
   permanent?: boolean;
   command?: string;
   message?: string;
+  /** nodemailer's kind of timeout (CONNECT_TIMEOUT, GREETING_TIMEOUT, UPGRADE_TIMEOUT, SOCKET_TIMEOUT). */
+  timeoutType?: string;
 }
 
 const TLS_ORIGINAL_CODES = new Set([
@@ -64,6 +68,36 @@ const NETWORK_CODES = new Set([
   "EMAXLIMIT",
 ]);
 const AUTH_REPLY_CODES = new Set([530, 534, 535, 538]);
+/** System errors of a connection that was never made: nothing can have reached the server. */
+const NOT_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EADDRNOTAVAIL",
+]);
+/** nodemailer's timeouts of the connection's set-up (the socket timeout is not one of them). */
+const SETUP_TIMEOUTS = new Set(["CONNECT_TIMEOUT", "GREETING_TIMEOUT", "UPGRADE_TIMEOUT"]);
+
+/**
+ * Whether a failed send may still have been accepted: an error from the server (a reply) says it was
+ * not, and so does a connection that was never made (refused, unreachable, DNS, a set-up timeout).
+ * Any other network failure may have come after the end of DATA, when the server had taken the
+ * message and its "250" was lost: nodemailer reports every socket error alike (command `CONN`).
+ */
+export function mayHaveBeenAccepted(error: unknown): boolean {
+  return error instanceof EmailChannelError && error.details?.mayHaveBeenAccepted === true;
+}
+
+function connectedBeforeFailing(err: NodemailerLikeError, code: string | undefined): boolean {
+  if (code === "EDNS" || code === "EPROXY") return false;
+  if (code !== undefined && NOT_CONNECTED.has(code)) return false;
+  if (err.originalCode !== undefined && NOT_CONNECTED.has(err.originalCode)) return false;
+  return !(err.timeoutType !== undefined && SETUP_TIMEOUTS.has(err.timeoutType));
+}
 
 function asNodemailer(error: unknown): NodemailerLikeError {
   return error && typeof error === "object" ? (error as NodemailerLikeError) : {};
@@ -151,7 +185,7 @@ export function mapSmtpError(error: unknown): EmailChannelError {
       code: "SMTP_NETWORK",
       stage: "smtp",
       cause: error,
-      details,
+      details: { ...details, mayHaveBeenAccepted: connectedBeforeFailing(err, code) },
     });
   }
   return new EmailChannelError(`SMTP send failed: ${message}`, {

@@ -1,5 +1,5 @@
 /** Outbound SMTP: the pooled sender, its options, rate limits and error mapping. */
-export { mapSmtpError } from "./errors.js";
+export { mapSmtpError, mayHaveBeenAccepted } from "./errors.js";
 export { SMTP_DEFAULTS, secureModeFromUseTls, toTransportOptions } from "./options.js";
 export type { SmtpSecureMode, SmtpSenderOptions } from "./options.js";
 export {

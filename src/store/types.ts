@@ -173,7 +173,12 @@ export interface OutboxRepo {
   /** Moves a pending entry's next attempt without counting an attempt (an entry in doubt waits). */
   postpone(key: string, nextAttemptAt: string): void;
   markSent(key: string, response: string): void;
-  markAttemptFailed(key: string, error: string, nextAttemptAt: string): void;
+  /**
+   * Counts a failed attempt, records its error and sets the next one; the send's start mark is
+   * cleared. With `inDoubt` the server may have taken the message (a connection lost mid-send): the
+   * mark stays and the attempt is not counted yet, as after a crash (see OutboxDispatcher).
+   */
+  markAttemptFailed(key: string, error: string, nextAttemptAt: string, options?: { inDoubt?: boolean }): void;
   markFailed(key: string, error: string): void;
   markSavedToSent(key: string): void;
   /** Pending entries whose next attempt is due at `now`, oldest first. */

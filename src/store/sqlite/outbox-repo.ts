@@ -43,8 +43,9 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
        updated_at = ? WHERE key = ?`,
   );
   const attemptFailed = db.prepare(
-    `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, sending_since = NULL, updated_at = ?
-     WHERE key = ? AND status = 'pending'`,
+    `UPDATE outbox SET attempts = attempts + (CASE WHEN @inDoubt THEN 0 ELSE 1 END), last_error = @error,
+       next_attempt_at = @next, sending_since = CASE WHEN @inDoubt THEN sending_since END, updated_at = @now
+     WHERE key = @key AND status = 'pending'`,
   );
   const failed = db.prepare(
     `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, sending_since = NULL, updated_at = ?
@@ -87,8 +88,8 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
     markSent(key, response) {
       sent.run(response, iso(), key);
     },
-    markAttemptFailed(key, error, nextAttemptAt) {
-      attemptFailed.run(error, nextAttemptAt, iso(), key);
+    markAttemptFailed(key, error, nextAttemptAt, options) {
+      attemptFailed.run({ error, next: nextAttemptAt, inDoubt: options?.inDoubt ? 1 : 0, now: iso(), key });
     },
     markFailed(key, error) {
       failed.run(error, iso(), key);

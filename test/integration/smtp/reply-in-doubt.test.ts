@@ -6,15 +6,19 @@
  * - With the delivery copy (the default) the copy arrives in the assistant's INBOX, the watcher
  *   files it as the channel's own mail, and the reply is marked sent without a second send.
  * - Without it the reply is sent again and the person gets it twice: what the copy is for.
+ * The same window without a crash: the connection is lost after the end of DATA (a proxy in front
+ * of Postfix swallows its "250" and drops the channel's connection). The sender sees a network error;
+ * the reply must wait for its copy rather than go out again.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, type EmailChannel } from "../../../src/index.js";
-import type { OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
+import { type OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
 import { openSqliteStore } from "../../../src/store/index.js";
 import { stackChannel } from "../../support/channel.js";
+import { type CuttingProxy, cuttingSmtpProxy } from "../../support/cutting-smtp-proxy.js";
 import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { loadStackEnv } from "../../support/stack.js";
 import { stackSmtpSender } from "../../support/stack-sender.js";
@@ -23,6 +27,7 @@ const stack = loadStackEnv();
 const { assistant, alice } = stack.users;
 const channels: EmailChannel[] = [];
 const senders: SmtpSender[] = [];
+const proxies: CuttingProxy[] = [];
 
 beforeEach(async () => {
   for (const u of [assistant, alice]) await purgeMailbox(u);
@@ -31,6 +36,7 @@ beforeEach(async () => {
 afterEach(async () => {
   for (const c of channels.splice(0)) await c.stop();
   for (const s of senders.splice(0)) await s.close();
+  for (const p of proxies.splice(0)) await p.close();
 });
 
 /** The assistant's real SMTP sender; `freeze` makes every send hang (until aborted) after it went out. */
@@ -123,5 +129,59 @@ describe("a reply cut off between the server's acceptance and its record (real P
     const twice = await waitForMail(alice, (ms) => ms.filter((m) => m.inReplyTo === asked).length === 2);
     const replies = twice.filter((m) => m.inReplyTo === asked);
     expect(new Set(replies.map((m) => m.messageId)).size).toBe(1); // the same Message-ID both times
+  }, 150_000);
+});
+
+describe("a reply whose connection is lost after the end of DATA (real Postfix + Dovecot)", () => {
+  /** The assistant's sender through a proxy that swallows the first "250" after a message (MX port, no login). */
+  async function cutOnce(env: Record<string, string>) {
+    const proxy = await cuttingSmtpProxy({ host: stack.host, port: stack.ports.smtpInbound });
+    proxies.push(proxy);
+    const sends = { n: 0 };
+    const { channel } = await stackChannel(async () => "Here is your answer.", {
+      stateDir: mkdtempSync(join(tmpdir(), "ec-cut-")),
+      env,
+      extra: {
+        senderFactory: () => {
+          const real = new SmtpSender({ host: stack.host, port: proxy.port, secure: "opportunistic" });
+          senders.push(real);
+          return {
+            send(request, signal) {
+              sends.n++;
+              return real.send(request, signal);
+            },
+          };
+        },
+      },
+    });
+    channels.push(channel);
+    await channel.start();
+    const asked = await sendAs(alice, { to: assistant.address, subject: "Cut off?", text: "Did it go out?" });
+    const key = `${asked.replace(/^<|>$/g, "")}#0`;
+    const end = Date.now() + 90_000;
+    while (channel.store?.outbox.get(key)?.status !== "sent" && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    // Whatever was still to come (a second copy of the reply) has had time to arrive.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const replies = (await readMailbox(alice)).filter((m) => m.inReplyTo === asked);
+    return { entry: channel.store!.outbox.get(key), proxy, sends: sends.n, replies };
+  }
+
+  it("is not sent again: it waits for its delivery copy, which says the server took it", async () => {
+    const { entry, proxy, sends, replies } = await cutOnce({});
+    expect(proxy.cut).toBe(1);
+    expect(entry).toMatchObject({ status: "sent", attempts: 1 });
+    expect(entry?.response).toMatch(/delivery copy arrived/);
+    expect(sends).toBe(1);
+    expect(replies).toHaveLength(1);
+  }, 150_000);
+
+  it("is sent again, and arrives twice, without the delivery copy", async () => {
+    const { entry, proxy, sends, replies } = await cutOnce({ EMAIL_REPLY_DELIVERY_COPY: "false" });
+    expect(proxy.cut).toBe(1);
+    expect(entry?.status).toBe("sent");
+    expect(sends).toBe(2);
+    expect(replies).toHaveLength(2);
+    expect(new Set(replies.map((m) => m.messageId)).size).toBe(1);
   }, 150_000);
 });

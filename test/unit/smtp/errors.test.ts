@@ -14,7 +14,7 @@ import {
   ServerError,
   TlsError,
 } from "../../../src/errors/index.js";
-import { mapSmtpError } from "../../../src/smtp/index.js";
+import { mapSmtpError, mayHaveBeenAccepted } from "../../../src/smtp/index.js";
 
 function nodemailerError(message: string, fields: Record<string, unknown>): Error {
   return Object.assign(new Error(message), fields);
@@ -159,5 +159,25 @@ describe("mapSmtpError", () => {
     const ours = new ServerError("x", { code: "X", stage: "smtp", status: 550 });
     expect(mapSmtpError(ours)).toBe(ours);
     expect(mapSmtpError("a string")).toBeInstanceOf(EmailChannelError);
+  });
+
+  it("says whether the server may have taken the message: not after a reply or a connection never made", () => {
+    const maybe = (fields: Record<string, unknown>, message = "failed") =>
+      mayHaveBeenAccepted(mapSmtpError(nodemailerError(message, fields)));
+    // A connection lost while it was up: possibly after the end of DATA, before the "250".
+    expect(maybe({ code: "ECONNECTION", command: "CONN" }, "Connection closed unexpectedly")).toBe(true);
+    expect(maybe({ code: "ESOCKET", originalCode: "ECONNRESET", command: "CONN" })).toBe(true);
+    expect(maybe({ code: "ETIMEDOUT", timeoutType: "SOCKET_TIMEOUT", command: "CONN" })).toBe(true);
+    expect(maybe({ code: "EPROTOCOL", command: "CONN" }, "Unexpected Response")).toBe(true);
+    // Never connected: refused, unreachable, DNS, a set-up timeout.
+    expect(maybe({ code: "ESOCKET", originalCode: "ECONNREFUSED", command: "CONN" })).toBe(false);
+    expect(maybe({ code: "ESOCKET", originalCode: "EHOSTUNREACH", command: "CONN" })).toBe(false);
+    expect(maybe({ code: "EDNS", command: "CONN" })).toBe(false);
+    expect(maybe({ code: "ETIMEDOUT", timeoutType: "CONNECT_TIMEOUT", command: "CONN" })).toBe(false);
+    expect(maybe({ code: "ETIMEDOUT", timeoutType: "GREETING_TIMEOUT", command: "CONN" })).toBe(false);
+    // A reply is the server's answer: it did not take the message.
+    expect(maybe({ code: "EMESSAGE", response: "451 4.3.0 try later", responseCode: 451 })).toBe(false);
+    expect(maybe({ code: "EENVELOPE", response: "550 5.1.1 no", responseCode: 550 })).toBe(false);
+    expect(mayHaveBeenAccepted(new Error("plain"))).toBe(false);
   });
 });

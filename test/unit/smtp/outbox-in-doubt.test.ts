@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ServerError } from "../../../src/errors/index.js";
 import type { OutboxDispatcher, OutboxDispatcherOptions } from "../../../src/outbox/index.js";
-import type { SendResult } from "../../../src/smtp/index.js";
+import { type SendResult, mapSmtpError } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
 import { ScriptedSender, entry, fastDispatcher, until } from "./support/outbox-fixtures.js";
 
@@ -185,5 +185,84 @@ describe("OutboxDispatcher: the delivery copy and sends in doubt", () => {
     // The retry goes through; the server refusing only the copy does not fail the reply.
     expect(await d.sendNow("r2", { force: true })).toMatchObject({ status: "sent", rejected: [] });
     expect(sender.calls).toHaveLength(3);
+  });
+});
+
+/** What SmtpSender throws when nodemailer reports a socket error (`cause`: nodemailer's error). */
+const lostConnection = (cause: Record<string, unknown>) =>
+  mapSmtpError(Object.assign(new Error("lost"), cause));
+
+describe("OutboxDispatcher: a connection lost while the server may have been taking the message", () => {
+  const cut = () => lostConnection({ code: "ECONNECTION", command: "CONN" });
+
+  it("leaves the entry in doubt and marks it sent, without a second send, when its copy arrives", async () => {
+    const db = openSqliteStore({ path: ":memory:" });
+    stores.push(db);
+    const sender = new ScriptedSender([cut()]);
+    let copyArrived = false;
+    const asked: Date[] = [];
+    const d = dispatcherOn(db, sender, {
+      confirmDelivered: (_e, since) => {
+        asked.push(since);
+        return copyArrived;
+      },
+      inDoubtGraceMs: 60_000,
+    });
+    d.enqueue(entry("n1"));
+    expect(await d.sendNow("n1")).toMatchObject({ status: "queued", error: { code: "SMTP_NETWORK" } });
+    const after = db.outbox.get("n1")!;
+    // As after a crash: the send's mark stays, its attempt is not counted before its outcome is known.
+    expect(after).toMatchObject({ status: "pending", attempts: 0, lastError: expect.stringMatching(/lost/) });
+    expect(after.sendingSince).toEqual(expect.any(String));
+    await d.start();
+    await until(() => asked.length >= 2); // it looks for the copy and waits; it does not send again
+    expect(sender.calls).toHaveLength(1);
+    expect(asked[0]!.toISOString()).toBe(after.sendingSince);
+    copyArrived = true;
+    await until(() => db.outbox.get("n1")?.status === "sent");
+    expect(sender.calls).toHaveLength(1);
+    expect(db.outbox.get("n1")).toMatchObject({
+      attempts: 1,
+      response: expect.stringMatching(/copy arrived/),
+    });
+  });
+
+  it("sends it again, once, when no copy arrives within the grace period", async () => {
+    const db = openSqliteStore({ path: ":memory:" });
+    stores.push(db);
+    const sender = new ScriptedSender([cut()]);
+    const d = dispatcherOn(db, sender, { confirmDelivered: () => false, inDoubtGraceMs: 200 });
+    d.enqueue(entry("n2"));
+    const started = Date.now();
+    await d.sendNow("n2");
+    await d.start();
+    await until(() => db.outbox.get("n2")?.status === "sent");
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(sender.calls).toHaveLength(2);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sender.calls).toHaveLength(2);
+  });
+
+  it("retries at once (backoff) when the connection was never made, or when there is no copy to wait for", async () => {
+    const db = openSqliteStore({ path: ":memory:" });
+    stores.push(db);
+    const refused = lostConnection({ code: "ESOCKET", originalCode: "ECONNREFUSED", command: "CONN" });
+    const sender = new ScriptedSender([refused]);
+    const d = dispatcherOn(db, sender, { confirmDelivered: () => false, inDoubtGraceMs: 60_000 });
+    d.enqueue(entry("n3"));
+    await d.sendNow("n3");
+    expect(db.outbox.get("n3")?.sendingSince).toBeUndefined();
+    await d.start();
+    await until(() => db.outbox.get("n3")?.status === "sent");
+    expect(sender.calls).toHaveLength(2);
+
+    const noCopy = new ScriptedSender([cut()]);
+    const d2 = dispatcherOn(db, noCopy, { deliveryCopy: () => undefined });
+    d2.enqueue(entry("n4"));
+    await d2.sendNow("n4");
+    expect(db.outbox.get("n4")?.sendingSince).toBeUndefined();
+    await d2.start();
+    await until(() => db.outbox.get("n4")?.status === "sent");
+    expect(noCopy.calls).toHaveLength(2);
   });
 });

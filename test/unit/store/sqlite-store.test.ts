@@ -98,6 +98,28 @@ describe("SQLite state store", () => {
     s.close();
   });
 
+  it("keeps a send's mark, uncounted, when a failed attempt is in doubt, and clears it otherwise", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const raw = new TextEncoder().encode("Subject: hi\r\n\r\nbody");
+    const base = { conversationId: "c", account: "hello@x", recipients: ["alice@x"], raw };
+    s.outbox.enqueue({ ...base, key: "d#0", messageId: "d@x" });
+    s.outbox.enqueue({ ...base, key: "f#0", messageId: "f@x" });
+    const since = new Date().toISOString();
+    const next = new Date(Date.now() + 2_000).toISOString();
+    for (const key of ["d#0", "f#0"]) s.outbox.markSending(key, since);
+    s.outbox.markAttemptFailed("d#0", "connection lost", next, { inDoubt: true });
+    s.outbox.markAttemptFailed("f#0", "refused", next);
+    expect(s.outbox.get("d#0")).toMatchObject({
+      attempts: 0,
+      lastError: "connection lost",
+      sendingSince: since,
+    });
+    expect(s.outbox.get("d#0")?.nextAttemptAt).toBe(next);
+    expect(s.outbox.get("f#0")).toMatchObject({ attempts: 1, lastError: "refused" });
+    expect(s.outbox.get("f#0")?.sendingSince).toBeUndefined();
+    s.close();
+  });
+
   it("enqueues outbox entries idempotently by key and tracks their state", () => {
     const s = openSqliteStore({ path: ":memory:" });
     const base = {
