@@ -250,7 +250,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       log.info("send aborted; entry stays pending");
       return { ...this.outcomeOf(entry), error };
     }
-    if (this.options.confirmDelivered && mayHaveBeenAccepted(error)) return this.cutOff(entry, error, log);
+    if (mayHaveBeenAccepted(error) && this.copyExpected(entry)) return this.cutOff(entry, error, log);
     const blocksConfig = error.kind === "auth" || error.kind === "tls" || error.kind === "config";
     if (!error.retryable && !blocksConfig) return this.fail(entry, error, log);
     const decision = decideRetry(
@@ -266,6 +266,11 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     log[level]({ err: error, nextAttemptAt: at, attempts: entry.attempts + 1 }, "send failed; will retry");
     this.emit("retryScheduled", this.repo.get(entry.key) ?? entry, error, decision.at);
     return { key: entry.key, messageId: entry.messageId, status: "queued", error, nextAttemptAt: at };
+  }
+
+  /** Whether a send of `entry` that the server took brings a copy that confirmDelivered can see. */
+  private copyExpected(entry: OutboxEntry): boolean {
+    return this.options.confirmDelivered !== undefined && this.options.deliveryCopy?.(entry) !== undefined;
   }
 
   /**

@@ -243,26 +243,28 @@ describe("OutboxDispatcher: a connection lost while the server may have been tak
     expect(sender.calls).toHaveLength(2);
   });
 
-  it("retries at once (backoff) when the connection was never made, or when there is no copy to wait for", async () => {
+  it.each([
+    {
+      when: "the connection was never made",
+      error: () => lostConnection({ code: "ESOCKET", originalCode: "ECONNREFUSED", command: "CONN" }),
+      copy: true,
+    },
+    { when: "there is no copy to wait for", error: cut, copy: false },
+  ])("retries after the backoff, not the grace period, when $when", async ({ error, copy }) => {
     const db = openSqliteStore({ path: ":memory:" });
     stores.push(db);
-    const refused = lostConnection({ code: "ESOCKET", originalCode: "ECONNREFUSED", command: "CONN" });
-    const sender = new ScriptedSender([refused]);
-    const d = dispatcherOn(db, sender, { confirmDelivered: () => false, inDoubtGraceMs: 60_000 });
+    const sender = new ScriptedSender([error()]);
+    const d = dispatcherOn(db, sender, {
+      confirmDelivered: () => false,
+      inDoubtGraceMs: 60_000,
+      ...(copy ? {} : { deliveryCopy: () => undefined }),
+    });
     d.enqueue(entry("n3"));
     await d.sendNow("n3");
+    expect(db.outbox.get("n3")).toMatchObject({ attempts: 1 });
     expect(db.outbox.get("n3")?.sendingSince).toBeUndefined();
     await d.start();
     await until(() => db.outbox.get("n3")?.status === "sent");
     expect(sender.calls).toHaveLength(2);
-
-    const noCopy = new ScriptedSender([cut()]);
-    const d2 = dispatcherOn(db, noCopy, { deliveryCopy: () => undefined });
-    d2.enqueue(entry("n4"));
-    await d2.sendNow("n4");
-    expect(db.outbox.get("n4")?.sendingSince).toBeUndefined();
-    await d2.start();
-    await until(() => db.outbox.get("n4")?.status === "sent");
-    expect(noCopy.calls).toHaveLength(2);
   });
 });
