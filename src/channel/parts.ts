@@ -81,6 +81,20 @@ export function warnAboutAllowlist(c: ResolvedConfig, log: Logger): void {
 }
 
 /**
+ * Where a reply's delivery copy goes (`reply.delivery_copy`): the sending account's own address, for
+ * accounts whose INBOX the channel watches. Elsewhere nobody would see the copy arrive (it would only
+ * fill an unwatched INBOX), so none is asked for and a send in doubt goes again at once.
+ */
+export function deliveryCopyAddress(c: ResolvedConfig): (entry: OutboxEntry) => string | undefined {
+  const watched = new Set(
+    c.accounts
+      .filter((a) => a.mailboxes.some((m) => m.toUpperCase() === "INBOX"))
+      .map((a) => a.address.toLowerCase()),
+  );
+  return (entry) => (watched.has(entry.account.toLowerCase()) ? entry.account : undefined);
+}
+
+/**
  * The outbox dispatcher: sends, reports "sent"/"sendFailed", and copies each sent message to Sent
  * (over the SentFolder's own IMAP connections).
  */
@@ -104,7 +118,7 @@ export function buildOutbox(o: {
     logger: log.child({ stage: "outbox" }),
     ...(c.reply.deliveryCopy
       ? {
-          deliveryCopy: (entry: OutboxEntry) => entry.account,
+          deliveryCopy: deliveryCopyAddress(c),
           // The watcher records the copy (as our own mail, never handed over) under its Message-ID.
           confirmDelivered: (entry: OutboxEntry, since: Date) =>
             store.inbound

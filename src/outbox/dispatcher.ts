@@ -210,7 +210,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
   private async inDoubt(entry: OutboxEntry, log: Logger): Promise<DispatchOutcome | undefined> {
     const since = new Date(entry.sendingSince!);
     const confirm = this.options.confirmDelivered;
-    if (!confirm) {
+    if (!confirm || !this.copyExpected(entry)) {
       log.warn({ since: entry.sendingSince }, "send in doubt and no delivery copy to check: sending again");
       return undefined;
     }
