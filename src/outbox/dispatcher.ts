@@ -155,6 +155,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     if (entry.sendingSince) {
       const settled = await this.inDoubt(entry, log);
       if (settled) return settled;
+      entry = this.repo.get(entry.key) ?? entry; // the send in doubt now counts as an attempt
     }
     const deadline = Date.parse(entry.createdAt) + this.policy.maxTotalMs;
     if (entry.attempts >= this.policy.maxAttempts || this.now().getTime() > deadline) {
@@ -212,10 +213,10 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     const confirm = this.options.confirmDelivered;
     if (!confirm || !this.copyExpected(entry)) {
       log.warn({ since: entry.sendingSince }, "send in doubt and no delivery copy to check: sending again");
-      return undefined;
+      return this.sendAgain(entry, "send in doubt, no delivery copy to check");
     }
     if (confirm(entry, since)) {
-      const response = "accepted before the channel stopped (its delivery copy arrived); not sent again";
+      const response = "accepted before its send was cut off (its delivery copy arrived); not sent again";
       return this.recordSent(entry, { response, accepted: [...entry.recipients], rejected: [] }, () =>
         log.info({ since: entry.sendingSince }, "send in doubt: its delivery copy arrived, so it was sent"),
       );
@@ -241,6 +242,12 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       { since: entry.sendingSince },
       "send in doubt and its delivery copy did not arrive in time: sending again (same Message-ID)",
     );
+    return this.sendAgain(entry, "send in doubt, its delivery copy did not arrive");
+  }
+
+  /** Gives up on the send in doubt: it counts as a failed attempt (every send is counted once). */
+  private sendAgain(entry: OutboxEntry, reason: string): undefined {
+    this.repo.markAttemptFailed(entry.key, reason, this.now().toISOString());
     return undefined;
   }
 

@@ -141,6 +141,7 @@ export interface OutboxEntry {
   /** The complete RFC 5322 message as sent (so a retry after restart sends the same bytes). */
   raw: Uint8Array;
   status: OutboxStatus;
+  /** Sends tried: each counted once, when its outcome is known (a send in doubt when it is given up). */
   attempts: number;
   nextAttemptAt: string;
   lastError?: string;

@@ -119,6 +119,7 @@ describe("OutboxDispatcher: the delivery copy and sends in doubt", () => {
     expect(sender.calls).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 150));
     expect(sender.calls).toHaveLength(1);
+    expect(db.outbox.get("d2")).toMatchObject({ status: "sent", attempts: 2 }); // the crashed send counts
   });
 
   it("counts the grace period from its own start when the crash was long ago (the copy may be waiting unread)", async () => {
@@ -242,6 +243,8 @@ describe("OutboxDispatcher: a connection lost while the server may have been tak
     expect(sender.calls).toHaveLength(2);
     await new Promise((r) => setTimeout(r, 150));
     expect(sender.calls).toHaveLength(2);
+    // Every send counted once: the one cut off and the one that went through.
+    expect(db.outbox.get("n2")).toMatchObject({ status: "sent", attempts: 2 });
   });
 
   it.each([
