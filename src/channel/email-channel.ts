@@ -24,7 +24,7 @@ import { GuardStage } from "./guard-stage.js";
 import { domainOf, threadSecret } from "./identity.js";
 import { InboundPipeline } from "./inbound-pipeline.js";
 import type { EmailChannelOptions } from "./options.js";
-import { Outbound } from "./outbound.js";
+import { Outbound, replyKey } from "./outbound.js";
 import {
   buildFeeds,
   buildOutbox,
@@ -170,6 +170,7 @@ export class EmailChannel extends BaseChannel {
       // no store query per message.
       lookupProfile: (addr: string) => profileIndex.lookupByEmail(addr),
       deliver: (message) => this.handleMessage(message),
+      answered: (message) => store.outbox.get(replyKey(message.messageId)) !== undefined,
       settle: (account, mailbox, uid, disposition) =>
         watchers.get(watcherKey(account, mailbox))?.settle(uid, disposition),
       signal: abort.signal,
@@ -287,7 +288,7 @@ export class EmailChannel extends BaseChannel {
       this.logger.info({ messageId: message.messageId }, "agent chose not to answer");
       return;
     }
-    await r.outbound.reply(message, turn.body, `${message.messageId}#0`, turn.kind);
+    await r.outbound.reply(message, turn.body, replyKey(message.messageId), turn.kind);
   }
 
   /** Replies into a known conversation, or starts one with `options.to` and `options.subject`. */

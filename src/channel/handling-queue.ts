@@ -18,6 +18,13 @@ export interface HandlingDeps {
   writes: GroupCommit;
   /** Hands the message to the agent; resolves when the reply (if any) is durably in the outbox. */
   deliver(message: MessageFormat): Promise<void>;
+  /**
+   * Whether an earlier run already finished this message's handling: its reply is durably in the
+   * outbox (a stop or crash came between that write and the `handled` record). Asked before a
+   * resumed or retried message goes to the agent: such a message is recorded handled, not handed
+   * over again.
+   */
+  answered?(message: MessageFormat): boolean;
   settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
   signal: AbortSignal;
 }
@@ -84,6 +91,14 @@ export class HandlingQueue {
       ));
     if (record?.status !== "received") return;
     const attempts = record.attempts;
+    if (!counted && d.answered?.(message)) {
+      d.logger.info(
+        { messageId: message.messageId, uid: where.uid },
+        "its reply was recorded before the last stop: handled, not handed to the agent again",
+      );
+      await this.#handled(message, where, attempts);
+      return;
+    }
     if (attempts > d.config.watch.maxAttempts) {
       this.#quarantine(
         record,
@@ -93,27 +108,7 @@ export class HandlingQueue {
     }
     try {
       await d.deliver(message);
-      // The \Seen it now owes is recorded with the status: a crash before the watcher applied it
-      // leaves it owed, and the next session applies it.
-      await d.writes.run(() => d.store.inbound.setStatus(where, "handled", undefined, "seen"));
-      d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
-      const meta = message.metadata as { from?: { address?: string }; subject?: string };
-      d.logger.info(
-        {
-          account: where.account,
-          uid: where.uid,
-          from: meta.from?.address,
-          subject: meta.subject,
-          conversationId: message.conversationId,
-          attempts,
-        },
-        "handled",
-      );
-      d.events.emit("handled", {
-        ...where,
-        messageId: message.messageId,
-        conversationId: message.conversationId,
-      });
+      await this.#handled(message, where, attempts);
     } catch (error) {
       if (d.signal.aborted) return;
       d.logger.warn({ err: error, messageId: message.messageId, attempts }, "handling failed");
@@ -133,6 +128,32 @@ export class HandlingQueue {
       );
       this.#retryTimers.set(k, timer);
     }
+  }
+
+  /** Records the message handled and owing \Seen, settles it, logs and emits "handled". */
+  async #handled(message: MessageFormat, where: Position, attempts: number): Promise<void> {
+    const d = this.#d;
+    // The \Seen it now owes is recorded with the status: a crash before the watcher applied it
+    // leaves it owed, and the next session applies it.
+    await d.writes.run(() => d.store.inbound.setStatus(where, "handled", undefined, "seen"));
+    d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
+    const meta = message.metadata as { from?: { address?: string }; subject?: string };
+    d.logger.info(
+      {
+        account: where.account,
+        uid: where.uid,
+        from: meta.from?.address,
+        subject: meta.subject,
+        conversationId: message.conversationId,
+        attempts,
+      },
+      "handled",
+    );
+    d.events.emit("handled", {
+      ...where,
+      messageId: message.messageId,
+      conversationId: message.conversationId,
+    });
   }
 
   #quarantine(record: InboundRecord, reason: string): void {

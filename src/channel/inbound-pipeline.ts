@@ -52,6 +52,8 @@ export interface InboundPipelineDeps {
   lookupProfile?(address: string): Promise<UserProfile | undefined>;
   /** Hands the message to the agent; resolves when the reply (if any) is durably in the outbox. */
   deliver(message: MessageFormat): Promise<void>;
+  /** See HandlingDeps.answered: a resumed message whose reply an earlier run recorded is not handed over again. */
+  answered?(message: MessageFormat): boolean;
   settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
   signal: AbortSignal;
 }

@@ -22,6 +22,11 @@ import {
 } from "../threading/index.js";
 import { domainOf } from "./identity.js";
 
+/** The outbox key of the reply to an inbound message (its idempotency key: one reply per message). */
+export function replyKey(inboundMessageId: string): string {
+  return `${inboundMessageId}#0`;
+}
+
 export interface OutboundDeps {
   config: ResolvedConfig;
   store: StateStore;

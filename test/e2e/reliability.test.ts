@@ -75,6 +75,9 @@ describe.skipIf(!stack.controllable)("outbound under failure (public API, real P
     await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), { timeoutMs: 120_000 });
     await sleep(3000);
     expect((await readMailbox(alice)).filter((m) => m.inReplyTo === sent)).toHaveLength(1);
+    // Its handling had finished before the kill (the reply was in the outbox, `handled` not yet
+    // recorded): the restarted channel records it handled without asking the agent again.
+    expect(readAgentLog(log).map((e) => e.event)).toEqual(["start", "answer", "killed-before-send"]);
   }, 180_000);
 
   it("records a 5xx recipient rejection as a failure without retrying", async () => {

@@ -97,13 +97,21 @@ async function cutOffThenRestart(env: Record<string, string>) {
 
 describe("a reply cut off between the server's acceptance and its record (real Postfix + Dovecot)", () => {
   it("is not sent again when its delivery copy arrives", async () => {
-    const { b, key, asked, inDoubt, secondSends } = await cutOffThenRestart({});
+    const { b, key, asked, inDoubt, secondSends, handedAgain } = await cutOffThenRestart({});
     expect(inDoubt).toMatchObject({ status: "pending" });
     expect(inDoubt?.sendingSince).toEqual(expect.any(String));
     const entry = b.store!.outbox.get(key)!;
     expect(entry.status).toBe("sent");
     expect(entry.response).toMatch(/delivery copy arrived/);
     expect(secondSends).toBe(0);
+    // The first channel's stop recorded the message handled (the reply was in the outbox when the
+    // send was given up): the restarted channel does not ask the agent again.
+    const inbound = () => b.store!.inbound.getByMessageId(asked.replace(/^<|>$/g, ""));
+    const until = Date.now() + 30_000;
+    while (inbound()[0]?.status !== "handled" && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(inbound().map((r) => r.status)).toEqual(["handled"]);
+    expect(handedAgain).toBe(0);
     // The person has the reply once; the copy sits in the assistant's INBOX, read, never handed over.
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await readMailbox(alice)).filter((m) => m.inReplyTo === asked)).toHaveLength(1);
@@ -123,9 +131,12 @@ describe("a reply cut off between the server's acceptance and its record (real P
   }, 150_000);
 
   it("is sent again, and arrives twice, without the delivery copy", async () => {
-    const { b, key, asked, secondSends } = await cutOffThenRestart({ EMAIL_REPLY_DELIVERY_COPY: "false" });
+    const { b, key, asked, secondSends, handedAgain } = await cutOffThenRestart({
+      EMAIL_REPLY_DELIVERY_COPY: "false",
+    });
     expect(b.store!.outbox.get(key)?.status).toBe("sent");
     expect(secondSends).toBe(1);
+    expect(handedAgain).toBe(0); // the outbox sends it again; the agent is not run again
     const twice = await waitForMail(alice, (ms) => ms.filter((m) => m.inReplyTo === asked).length === 2);
     const replies = twice.filter((m) => m.inReplyTo === asked);
     expect(new Set(replies.map((m) => m.messageId)).size).toBe(1); // the same Message-ID both times

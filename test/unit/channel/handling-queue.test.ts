@@ -17,7 +17,7 @@ const message = {
   metadata: {},
 } as unknown as MessageFormat;
 
-async function setup(deliver: () => Promise<void>) {
+async function setup(deliver: () => Promise<void>, answered?: (m: MessageFormat) => boolean) {
   const config = await offlineConfig("hello@x.test", { EMAIL_MAX_ATTEMPTS: "3" });
   const store = openSqliteStore({ path: ":memory:" });
   const record = store.inbound.put({ ...where, messageId: "m1@x.test", status: "received", attempts: 1 });
@@ -31,6 +31,7 @@ async function setup(deliver: () => Promise<void>) {
     events,
     writes: new GroupCommit(store),
     deliver,
+    ...(answered ? { answered } : {}),
     settle: (_a, _m, _u, d) => settled.push(d.action),
     signal: new AbortController().signal,
   });
@@ -94,5 +95,39 @@ describe("HandlingQueue", () => {
     );
     expect(calls).toBe(1);
     expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.attempts).toBe(2);
+  });
+
+  it("records a resumed message handled, without the agent, when its reply was recorded before the stop", async () => {
+    let calls = 0;
+    const asked: string[] = [];
+    const { store, record, handling, settled, events } = await setup(
+      async () => {
+        calls++;
+      },
+      (m) => {
+        asked.push(m.messageId);
+        return true;
+      },
+    );
+    const handled: string[] = [];
+    events.on("handled", (h: { messageId: string }) => handled.push(h.messageId));
+    handling.enqueue(message, where); // resumed after a stop that came between the reply and its record
+    await vi.waitFor(() =>
+      expect(store.inbound.getByUid("hello@x.test", "INBOX", "7", 1)?.status).toBe("handled"),
+    );
+    expect(calls).toBe(0);
+    expect(asked).toEqual(["m1@x.test"]);
+    expect(settled).toEqual(["seen"]);
+    expect(handled).toEqual(["m1@x.test"]);
+    // A first hand-over is not asked (its reply cannot exist yet): the agent runs.
+    store.inbound.put({ ...record, uid: 2, messageId: "m2@x.test", status: "received", attempts: 1 });
+    const second = { ...where, uid: 2 };
+    handling.enqueue({ ...message, messageId: "m2@x.test" } as MessageFormat, second, {
+      ...record,
+      uid: 2,
+      messageId: "m2@x.test",
+    });
+    await vi.waitFor(() => expect(calls).toBe(1));
+    expect(asked).toEqual(["m1@x.test"]);
   });
 });
