@@ -11,6 +11,8 @@
  *   `delay`     forward each chunk after `delayMs`, order kept;
  *   `refuse`    stop listening: new connections get ECONNREFUSED, open ones are left as they are.
  *   `blackholeOpen()` black-holes only the connections open now; new ones pass.
+ *   `filter` (an option) rewrites each connection's traffic in any mode that forwards, and may cut
+ *   the client off instead of forwarding (see TcpFilter; smtp-cut.ts is one).
  * - `HttpFaultProxy` (CalDAV/CardDAV): `pass` forwards each request to the target, `error` answers
  *   every request with a status (500 by default), `hang` never answers (the client's timeout fires).
  *
@@ -21,9 +23,19 @@ import net from "node:net";
 
 export type TcpFaultMode = "pass" | "drop" | "blackhole" | "delay" | "refuse";
 
+/** One connection's traffic rewriter (made anew for each connection). */
+export interface TcpFilter {
+  /** The bytes to forward for what the client sent. */
+  toServer?(chunk: Buffer): Buffer;
+  /** The bytes to forward for what the server sent, or "cut": drop both connections instead. */
+  toClient?(chunk: Buffer): Buffer | "cut";
+}
+
 export interface TcpFaultProxyOptions {
   /** Where the real server listens. */
   target: { host: string; port: number };
+  /** Makes each connection's filter; default none (bytes pass as they are). */
+  filter?: () => TcpFilter;
   /** Initial mode. Default "pass". */
   mode?: TcpFaultMode;
   /** Delay per chunk in "delay" mode, ms. Default 200. */
@@ -79,6 +91,7 @@ export class TcpFaultProxy {
   #mode: TcpFaultMode;
   #delayMs: number;
   readonly #target: { host: string; port: number };
+  readonly #filter: (() => TcpFilter) | undefined;
   readonly #links = new Set<Link>();
   #server: net.Server | undefined;
   /** Connections accepted since start (any mode). */
@@ -88,6 +101,7 @@ export class TcpFaultProxy {
 
   private constructor(o: TcpFaultProxyOptions) {
     this.#target = o.target;
+    this.#filter = o.filter;
     this.#mode = o.mode ?? "pass";
     this.#delayMs = o.delayMs ?? 200;
   }
@@ -172,8 +186,14 @@ export class TcpFaultProxy {
     const delay = () => (this.#mode === "delay" ? this.#delayMs : 0);
     const toServer = new Pipe((c) => !link.dead && upstream.write(c), delay);
     const toClient = new Pipe((c) => !link.dead && client.write(c), delay);
-    client.on("data", (c: Buffer) => !link.dead && toServer.push(c));
-    upstream.on("data", (c: Buffer) => !link.dead && toClient.push(c));
+    const filter = this.#filter?.();
+    client.on("data", (c: Buffer) => !link.dead && toServer.push(filter?.toServer?.(c) ?? c));
+    upstream.on("data", (c: Buffer) => {
+      if (link.dead) return;
+      const out = filter?.toClient ? filter.toClient(c) : c;
+      if (out === "cut") this.#destroy(link);
+      else if (out.length > 0) toClient.push(out);
+    });
     upstream.on("error", () => this.#destroy(link));
     upstream.on("close", () => {
       toServer.clear();

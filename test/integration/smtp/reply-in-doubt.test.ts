@@ -18,7 +18,8 @@ import { AbortedError, type EmailChannel } from "../../../src/index.js";
 import { type OutboundSender, SmtpSender } from "../../../src/smtp/index.js";
 import { openSqliteStore } from "../../../src/store/index.js";
 import { stackChannel } from "../../support/channel.js";
-import { type CuttingProxy, cuttingSmtpProxy } from "../../support/cutting-smtp-proxy.js";
+import { TcpFaultProxy } from "../../support/fault-proxy.js";
+import { smtpCutAfterData } from "../../support/smtp-cut.js";
 import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { loadStackEnv } from "../../support/stack.js";
 import { stackSmtpSender } from "../../support/stack-sender.js";
@@ -27,7 +28,7 @@ const stack = loadStackEnv();
 const { assistant, alice } = stack.users;
 const channels: EmailChannel[] = [];
 const senders: SmtpSender[] = [];
-const proxies: CuttingProxy[] = [];
+const proxies: TcpFaultProxy[] = [];
 
 beforeEach(async () => {
   for (const u of [assistant, alice]) await purgeMailbox(u);
@@ -146,7 +147,11 @@ describe("a reply cut off between the server's acceptance and its record (real P
 describe("a reply whose connection is lost after the end of DATA (real Postfix + Dovecot)", () => {
   /** The assistant's sender through a proxy that swallows the first "250" after a message (MX port, no login). */
   async function cutOnce(env: Record<string, string>) {
-    const proxy = await cuttingSmtpProxy({ host: stack.host, port: stack.ports.smtpInbound });
+    const cutter = smtpCutAfterData();
+    const proxy = await TcpFaultProxy.start({
+      target: { host: stack.host, port: stack.ports.smtpInbound },
+      filter: cutter.filter,
+    });
     proxies.push(proxy);
     const sends = { n: 0 };
     const { channel } = await stackChannel(async () => "Here is your answer.", {
@@ -175,12 +180,12 @@ describe("a reply whose connection is lost after the end of DATA (real Postfix +
     // Whatever was still to come (a second copy of the reply) has had time to arrive.
     await new Promise((r) => setTimeout(r, 2_000));
     const replies = (await readMailbox(alice)).filter((m) => m.inReplyTo === asked);
-    return { entry: channel.store!.outbox.get(key), proxy, sends: sends.n, replies };
+    return { entry: channel.store!.outbox.get(key), cutter, sends: sends.n, replies };
   }
 
   it("is not sent again: it waits for its delivery copy, which says the server took it", async () => {
-    const { entry, proxy, sends, replies } = await cutOnce({});
-    expect(proxy.cut).toBe(1);
+    const { entry, cutter, sends, replies } = await cutOnce({});
+    expect(cutter.cut).toBe(1);
     expect(entry).toMatchObject({ status: "sent", attempts: 1 });
     expect(entry?.response).toMatch(/delivery copy arrived/);
     expect(sends).toBe(1);
@@ -188,8 +193,8 @@ describe("a reply whose connection is lost after the end of DATA (real Postfix +
   }, 150_000);
 
   it("is sent again, and arrives twice, without the delivery copy", async () => {
-    const { entry, proxy, sends, replies } = await cutOnce({ EMAIL_REPLY_DELIVERY_COPY: "false" });
-    expect(proxy.cut).toBe(1);
+    const { entry, cutter, sends, replies } = await cutOnce({ EMAIL_REPLY_DELIVERY_COPY: "false" });
+    expect(cutter.cut).toBe(1);
     expect(entry?.status).toBe("sent");
     expect(sends).toBe(2);
     expect(replies).toHaveLength(2);
