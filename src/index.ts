@@ -23,7 +23,7 @@ export type {
 
 // The channel and its configuration.
 export { EmailChannel } from "./channel/email-channel.js";
-export type { EmailChannelOptions, EmailChannelEvents } from "./channel/options.js";
+export type { DeliveryReportEvent, EmailChannelOptions, EmailChannelEvents } from "./channel/options.js";
 export { loadConfig, Secret } from "./config/index.js";
 export type { LoadConfigOptions, ResolvedConfig, AccountConfig } from "./config/index.js";
 
@@ -32,6 +32,7 @@ export { createLogger, silentLogger } from "./log/index.js";
 export type { Logger } from "./log/index.js";
 export { openSqliteStore } from "./store/index.js";
 export type { StateStore, SqliteStoreOptions } from "./store/index.js";
+export type { OutboxDeliveryReport, OutboxEntry } from "./store/types.js";
 export {
   EmailChannelError,
   ConfigError,

@@ -55,6 +55,8 @@ export interface InboundPipelineDeps {
   /** See HandlingDeps.answered: a resumed message whose reply an earlier run recorded is not handed over again. */
   answered?(message: MessageFormat): boolean;
   settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  /** Robot mail, once recorded as not answered: the channel reads bounces of its own mail from it. */
+  onRobotMail?(parsed: ParsedInbound): void;
   signal: AbortSignal;
 }
 
@@ -231,6 +233,7 @@ export class InboundPipeline {
         "not answered",
       );
       d.events.emit("ignored", { ...common, guard: r.guard, code: r.code, reason: r.reason });
+      if (decision.robot) d.onRobotMail?.(parsed);
       return decision.robot ? { action: "seen" } : { action: "refused", reason: r.reason };
     }
     // One transaction for everything the hand-over records: the thread link, the conversation, the

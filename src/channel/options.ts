@@ -3,7 +3,7 @@ import type { ProfileSink, Registry, ReminderSink } from "../contract/index.js";
 import type { Logger } from "../log/index.js";
 import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
 import type { OutboundSender } from "../smtp/types.js";
-import type { StateStore } from "../store/types.js";
+import type { OutboxDeliveryReport, StateStore } from "../store/types.js";
 import type { Readable } from "node:stream";
 
 /** What `new EmailChannel(agent, options)` takes; only `config` is required. */
@@ -33,6 +33,15 @@ export interface EmailChannelOptions {
   stopTimeoutMs?: number;
 }
 
+/** What "bounced" and "deliveryDelayed" carry. */
+export interface DeliveryReportEvent {
+  /** The outbox key of the message the report is about. */
+  key: string;
+  messageId: string;
+  conversationId: string;
+  recipients: OutboxDeliveryReport["recipients"];
+}
+
 /** Events EmailChannel emits (besides the contract). */
 export interface EmailChannelEvents {
   /** A message was handed to the agent and its reply recorded. */
@@ -47,6 +56,14 @@ export interface EmailChannelEvents {
   /** An outgoing message will never be delivered (5xx, retries exhausted). */
   sendFailed: [info: { key: string; messageId: string; error: string }];
   sent: [info: { key: string; messageId: string; conversationId: string }];
+  /**
+   * A delivery status notification (RFC 3464) came back for a sent message: some recipient failed.
+   * `recipients` are the statuses this report added; the whole story is on the outbox entry
+   * (`deliveryReport`).
+   */
+  bounced: [info: DeliveryReportEvent];
+  /** A delivery status notification says a sent message is delayed (its servers keep trying). */
+  deliveryDelayed: [info: DeliveryReportEvent];
   /** A calendar reminder went off (it is also emailed to the account unless reminders.email_user is off). */
   reminder: [info: { reminder: import("../contract/sinks.js").Reminder; late: boolean }];
   /** A watcher's health changed (connecting, watching, backoff, failed). */

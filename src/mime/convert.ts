@@ -73,6 +73,8 @@ export async function convertMessage(
   const notes: string[] = [];
   const calendar: CalendarPart[] = [];
   const reports: ReportPart[] = [];
+  /** The header block a multipart/report returns as text/rfc822-headers (RFC 6522), as read. */
+  let returnedHeaders: string | undefined;
   let size = 0;
 
   /** Decoded text of a part; line endings become LF, except in iCalendar (CRLF by RFC 5545). */
@@ -127,6 +129,15 @@ export async function convertMessage(
       reports.push({ contentType: node.contentType, text: decodeText(node, bytes, total, "report part") });
     } else if (role === "signature") {
       await collector.skip(meta, stream, "signature", "signature part of multipart/signed");
+    } else if (isReturnedHeaders(node) && returnedHeaders === undefined) {
+      // Kept as an attachment like any part; its header block is read on the way for its Message-ID.
+      const parts: Buffer[] = [];
+      let kept = 0;
+      await collector.consume(meta, stream, (chunk) => {
+        if (kept < opts.maxHeaderBytes) parts.push(chunk.subarray(0, opts.maxHeaderBytes - kept));
+        kept += chunk.length;
+      });
+      returnedHeaders = Buffer.concat(parts).toString("latin1");
     } else {
       await collector.consume(meta, stream);
     }
@@ -183,6 +194,7 @@ export async function convertMessage(
     const deliveredTo = firstAddress(rawHeaders, "delivered-to", onProblem)?.address;
     const inReplyTo = parseMessageIds(rawHeaders["in-reply-to"]?.[0])[0];
     const list = (key: string) => (rawHeaders[key] ?? []).flatMap((v) => parseAddressList(v, onProblem));
+    const returnedMessageId = ct.type === "multipart/report" ? returnedId(root, returnedHeaders) : undefined;
     const folder = collector.wroteFiles ? await collector.finish(attachmentFolderName(messageId)) : undefined;
     return {
       messageId,
@@ -203,6 +215,7 @@ export async function convertMessage(
       ...(ct.type === "multipart/report" && ct.params["report-type"]
         ? { reportType: ct.params["report-type"].toLowerCase() }
         : {}),
+      ...(returnedMessageId ? { returnedMessageId } : {}),
       text: body.text,
       textSource: body.textSource,
       content: stripped.content,
@@ -223,6 +236,28 @@ export async function convertMessage(
     await collector.discard();
     throw error;
   }
+}
+
+/** RFC 6522 §3: a report's third part returns the original message, or its header block alone. */
+const RETURNED_TYPES = new Set(["text/rfc822-headers", "message/rfc822", "message/global"]);
+
+function isReturnedHeaders(node: MimeNode): boolean {
+  return RETURNED_TYPES.has(node.contentType) && node.parent?.contentType === "multipart/report";
+}
+
+/**
+ * The Message-ID of the message a multipart/report returns: from the header block read off its
+ * returned part, or from the header of a returned message the parser descended into.
+ */
+function returnedId(root: MimeNode, headers: string | undefined): string | undefined {
+  if (headers !== undefined) {
+    const block = headers.split(/\r?\n\r?\n/, 1)[0] ?? "";
+    const field = /^message-id[ \t]*:((?:.*)(?:\r?\n[ \t].*)*)/im.exec(block);
+    return field ? parseMessageId(field[1]) : undefined;
+  }
+  const returned = root.children.find((c) => RETURNED_TYPES.has(c.contentType))?.children[0];
+  const line = returned?.headerLines.find((l) => l.key === "message-id")?.line;
+  return line ? parseMessageId(line.slice(line.indexOf(":") + 1)) : undefined;
 }
 
 /** The declared charset of the first body text part: the best guess for raw 8-bit header bytes. */

@@ -131,6 +131,11 @@ export interface ParsedInbound {
   contentTypeParams: Record<string, string>;
   /** report-type of a multipart/report root. */
   reportType?: string;
+  /**
+   * Message-ID of the message a multipart/report returns (RFC 6522: its text/rfc822-headers or
+   * message/rfc822 part): for a bounce, the message that was not delivered.
+   */
+  returnedMessageId?: string;
   /** The whole readable text: the plain part(s), or the HTML converted when there is no plain part. */
   text: string;
   /** Where `text` came from. */

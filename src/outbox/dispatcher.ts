@@ -28,6 +28,7 @@
  */
 import { EventEmitter } from "node:events";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
+import { envelopeIdFor } from "./delivery-reports.js";
 import { type Logger, silentLogger } from "../log/index.js";
 import { mayHaveBeenAccepted } from "../smtp/errors.js";
 import type { SendResult } from "../smtp/types.js";
@@ -107,9 +108,15 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     return this.stopping;
   }
 
-  /** Enqueues (idempotent by key) and wakes the loop. Returns the stored entry and whether it is new. */
+  /**
+   * Enqueues (idempotent by key) and wakes the loop. Returns the stored entry and whether it is new.
+   * The entry's ENVID is derived from its Message-ID unless given (see envelopeIdFor).
+   */
   enqueue(input: OutboxEnqueueInput): { entry: OutboxEntry; created: boolean } {
-    const stored = this.repo.enqueue(input);
+    const stored = this.repo.enqueue({
+      ...input,
+      envelopeId: input.envelopeId ?? envelopeIdFor(input.messageId),
+    });
     if (stored.entry.status === "pending")
       this.schedule(stored.entry.key, Date.parse(stored.entry.nextAttemptAt));
     return stored;
@@ -171,7 +178,8 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       const to = copy ? [...entry.recipients, copy] : entry.recipients;
       // From here until the outcome is recorded, the entry is in doubt should the process stop.
       this.repo.markSending(entry.key, this.now().toISOString());
-      result = await sender.send({ raw: entry.raw, envelope: { from, to } }, AbortSignal.any(signals));
+      const envelope = { from, to, ...(entry.envelopeId ? { envelopeId: entry.envelopeId } : {}) };
+      result = await sender.send({ raw: entry.raw, envelope }, AbortSignal.any(signals));
       if (copy) result = withoutDeliveryCopy(result, copy, entry.recipients, log);
     } catch (thrown) {
       return this.failedAttempt(entry, toChannelError(thrown), log);

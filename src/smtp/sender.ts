@@ -85,6 +85,10 @@ export class SmtpSender implements OutboundSender {
     const work = this.transporter.sendMail({
       raw: Buffer.from(request.raw.buffer, request.raw.byteOffset, request.raw.byteLength),
       envelope: { from: request.envelope.from, to: request.envelope.to },
+      // nodemailer adds these to MAIL FROM / RCPT TO only when the server announces DSN.
+      ...(request.envelope.envelopeId
+        ? { dsn: { id: request.envelope.envelopeId, return: "headers", notify: ["failure", "delay"] } }
+        : {}),
       ...(signal ? { signal } : {}),
     });
     this.inFlight.add(work);

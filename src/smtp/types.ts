@@ -4,7 +4,16 @@
 export interface SendRequest {
   /** The complete RFC 5322 message, CRLF line ends, sent as is. */
   raw: Uint8Array;
-  envelope: { from: string; to: string[] };
+  envelope: {
+    from: string;
+    to: string[];
+    /**
+     * ESMTP ENVID (RFC 3461 §4.4, at most 100 characters): with it the server is asked for delivery
+     * status notifications naming it, on failure or delay, returning the headers only (RET=HDRS).
+     * A server that does not announce DSN gets the plain envelope.
+     */
+    envelopeId?: string;
+  };
 }
 
 export interface SendResult {

@@ -154,8 +154,34 @@ export interface OutboxEntry {
    * whether the server accepted the message is unknown (the entry is "in doubt").
    */
   sendingSince?: string;
+  /**
+   * The envelope identifier sent as ESMTP ENVID (RFC 3461 §4.4): delivery status notifications for
+   * this message name it, so a bounce finds its entry. Absent on entries written before it existed.
+   */
+  envelopeId?: string;
+  /** What delivery status notifications (bounces) said about this message after it was sent. */
+  deliveryReport?: OutboxDeliveryReport;
   createdAt: string;
   updatedAt: string;
+}
+
+/** The delivery status notifications (RFC 3464) received for one sent message, merged. */
+export interface OutboxDeliveryReport {
+  /** "failed" when some recipient failed (a bounce), else "delayed" (the servers keep trying). */
+  outcome: "failed" | "delayed";
+  /** The latest status of each recipient a report named, in first-reported order. */
+  recipients: {
+    recipient: string;
+    /** RFC 3464 Action: failed or delayed. */
+    action: string;
+    /** RFC 3463 status code, e.g. "5.1.1". */
+    status?: string;
+    diagnostic?: string;
+    /** When the report that said this was recorded (ISO). */
+    at: string;
+  }[];
+  /** Message-IDs of the reports, oldest first. */
+  reports: string[];
 }
 
 export interface OutboxRepo {
@@ -164,7 +190,14 @@ export interface OutboxRepo {
   enqueue(
     entry: Omit<
       OutboxEntry,
-      "status" | "attempts" | "createdAt" | "updatedAt" | "savedToSent" | "nextAttemptAt" | "sendingSince"
+      | "status"
+      | "attempts"
+      | "createdAt"
+      | "updatedAt"
+      | "savedToSent"
+      | "nextAttemptAt"
+      | "sendingSince"
+      | "deliveryReport"
     > & {
       nextAttemptAt?: string;
     },
@@ -188,6 +221,12 @@ export interface OutboxRepo {
   /** Sent entries not yet copied to Sent. */
   unsaved(): OutboxEntry[];
   countByStatus(): Record<string, number>;
+  /** The entry sent with this ENVID (see OutboxEntry.envelopeId). */
+  getByEnvelopeId(envelopeId: string): OutboxEntry | undefined;
+  /** Entries whose message has this Message-ID (normally one). */
+  getByMessageId(messageId: string): OutboxEntry[];
+  /** Stores what the delivery reports said (replacing what was stored). */
+  setDeliveryReport(key: string, report: OutboxDeliveryReport): void;
 }
 
 /** Sliding-window event counts for rate limits. */

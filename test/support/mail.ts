@@ -107,7 +107,7 @@ export async function readMailbox(
   user: StackUser,
   mailbox = "INBOX",
   env: StackEnv = loadStackEnv(),
-): Promise<(ParsedMail & { uid: number; flags: Set<string> })[]> {
+): Promise<(ParsedMail & { uid: number; flags: Set<string>; source: Buffer })[]> {
   const client = await openMailbox(user, env);
   try {
     const lock = await client.getMailboxLock(mailbox);
@@ -117,7 +117,11 @@ export async function readMailbox(
       for (const m of all)
         if (m.source)
           out.push(
-            Object.assign(await simpleParser(m.source), { uid: m.uid, flags: m.flags ?? new Set<string>() }),
+            Object.assign(await simpleParser(m.source), {
+              uid: m.uid,
+              flags: m.flags ?? new Set<string>(),
+              source: m.source,
+            }),
           );
       return out;
     } finally {

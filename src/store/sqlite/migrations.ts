@@ -64,6 +64,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       ALTER TABLE outbox ADD COLUMN sending_since TEXT;
     `,
   },
+  {
+    version: 4,
+    description: "outbox: the ENVID each message is sent with, and the delivery reports (bounces) about it",
+    sql: `
+      ALTER TABLE outbox ADD COLUMN envelope_id TEXT;
+      ALTER TABLE outbox ADD COLUMN delivery_report TEXT;
+      CREATE INDEX outbox_envelope_id ON outbox (envelope_id) WHERE envelope_id IS NOT NULL;
+      CREATE INDEX outbox_message_id ON outbox (message_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

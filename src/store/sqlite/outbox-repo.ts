@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { OutboxEntry, OutboxRepo } from "../types.js";
+import type { OutboxDeliveryReport, OutboxEntry, OutboxRepo } from "../types.js";
 
 type Row = Record<string, unknown>;
 const iso = () => new Date().toISOString();
@@ -19,6 +19,10 @@ function toEntry(r: Row): OutboxEntry {
     response: (r.response as string | null) ?? undefined,
     savedToSent: Number(r.saved_to_sent) === 1,
     ...(r.sending_since ? { sendingSince: String(r.sending_since) } : {}),
+    ...(r.envelope_id ? { envelopeId: String(r.envelope_id) } : {}),
+    ...(r.delivery_report
+      ? { deliveryReport: JSON.parse(String(r.delivery_report)) as OutboxDeliveryReport }
+      : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -28,8 +32,9 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
   const get = db.prepare("SELECT * FROM outbox WHERE key = ?");
   const insert = db.prepare(
     `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts, next_attempt_at,
-       created_at, updated_at)
-     VALUES (@key, @conversationId, @messageId, @account, @recipients, @raw, 'pending', 0, @nextAttemptAt, @now, @now)
+       envelope_id, created_at, updated_at)
+     VALUES (@key, @conversationId, @messageId, @account, @recipients, @raw, 'pending', 0, @nextAttemptAt,
+       @envelopeId, @now, @now)
      ON CONFLICT (key) DO NOTHING`,
   );
   const sending = db.prepare(
@@ -60,6 +65,9 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
     "SELECT * FROM outbox WHERE status = 'sent' AND saved_to_sent = 0 ORDER BY created_at",
   );
   const counts = db.prepare("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status");
+  const byEnvelopeId = db.prepare("SELECT * FROM outbox WHERE envelope_id = ?");
+  const byMessageId = db.prepare("SELECT * FROM outbox WHERE message_id = ? ORDER BY created_at");
+  const deliveryReport = db.prepare("UPDATE outbox SET delivery_report = ?, updated_at = ? WHERE key = ?");
   return {
     get(key) {
       const r = get.get(key) as Row | undefined;
@@ -75,6 +83,7 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
         recipients: JSON.stringify(entry.recipients),
         raw: Buffer.from(entry.raw),
         nextAttemptAt: entry.nextAttemptAt ?? now,
+        envelopeId: entry.envelopeId ?? null,
         now,
       });
       return { entry: toEntry(get.get(entry.key) as Row), created: info.changes === 1 };
@@ -110,6 +119,16 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
       const out: Record<string, number> = {};
       for (const r of counts.all() as Row[]) out[String(r.status)] = Number(r.n);
       return out;
+    },
+    getByEnvelopeId(envelopeId) {
+      const r = byEnvelopeId.get(envelopeId) as Row | undefined;
+      return r ? toEntry(r) : undefined;
+    },
+    getByMessageId(messageId) {
+      return (byMessageId.all(messageId) as Row[]).map(toEntry);
+    },
+    setDeliveryReport(key, report) {
+      deliveryReport.run(JSON.stringify(report), iso(), key);
     },
   };
 }

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { readDeliveryReport } from "../../../src/mime/delivery-status.js";
 import { convertMessage, type ParsedInbound } from "../../../src/mime/index.js";
 
 const DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../fixtures/mail");
@@ -142,6 +143,18 @@ describe("mail fixtures", () => {
           new RegExp(`^Final-Recipient:\\s*rfc822;\\s*${e.bounce.recipient.replace(/\./g, "\\.")}$`, "mi"),
         );
         expect(status).toMatch(new RegExp(`^Status:\\s*${e.bounce.status.replace(/\./g, "\\.")}$`, "m"));
+        // What the channel reads off it to find the bounced message in its outbox.
+        const report = readDeliveryReport(p);
+        expect(report?.returnedMessageId).toBe(e.bounce.originalMessageId);
+        expect(report?.recipients).toEqual([
+          expect.objectContaining({
+            recipient: e.bounce.recipient.toLowerCase(),
+            action: "failed",
+            status: e.bounce.status,
+          }),
+        ]);
+      } else {
+        expect(readDeliveryReport(p)).toBeUndefined();
       }
       if (e.listId) expect(p.headers["list-id"]?.[0]).toContain(`<${e.listId}>`);
       if (e.verdict === "auto-reply") {

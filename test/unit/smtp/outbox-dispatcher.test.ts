@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { AuthError, EmailChannelError, NetworkError, ServerError } from "../../../src/errors/index.js";
+import { envelopeIdFor } from "../../../src/outbox/delivery-reports.js";
 import type { OutboxDispatcher, OutboxDispatcherOptions } from "../../../src/outbox/index.js";
 import type { OutboundSender } from "../../../src/smtp/index.js";
 import { type StateStore, openSqliteStore } from "../../../src/store/index.js";
@@ -62,7 +63,13 @@ describe("OutboxDispatcher", () => {
       messageId: "k1@cassey.ai",
     });
     expect(Buffer.from(sender.calls[0]!.raw).toString()).toBe("Message-ID: <k1@cassey.ai>\r\n\r\nhi\r\n");
-    expect(sender.calls[0]!.envelope).toEqual({ from: "hello@cassey.ai", to: ["alice@example.com"] });
+    // The ENVID (RFC 3461) bounces will name: derived from the Message-ID, stored with the entry.
+    expect(sender.calls[0]!.envelope).toEqual({
+      from: "hello@cassey.ai",
+      to: ["alice@example.com"],
+      envelopeId: envelopeIdFor("k1@cassey.ai"),
+    });
+    expect(db.outbox.getByEnvelopeId(envelopeIdFor("k1@cassey.ai"))?.key).toBe("k1");
     expect(db.outbox.get("k1")).toMatchObject({
       status: "sent",
       attempts: 1,

@@ -62,7 +62,7 @@ describe("OutboxDispatcher: the delivery copy and sends in doubt", () => {
     };
     d.enqueue(entry("c1"));
     const outcome = await d.sendNow("c1");
-    expect(sender.calls[0]!.envelope).toEqual({ from: COPY, to: ["alice@example.com", COPY] });
+    expect(sender.calls[0]!.envelope).toMatchObject({ from: COPY, to: ["alice@example.com", COPY] });
     expect(outcome).toMatchObject({ status: "sent", rejected: [] });
     // The send was marked while it ran, and the mark is gone with its outcome.
     expect(marks).toHaveLength(1);

@@ -15,6 +15,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** Takes a store back to before migration 4 (the outbox's ENVID and delivery reports). */
+const UNDO_V4 = `DROP INDEX outbox_envelope_id; DROP INDEX outbox_message_id;
+  ALTER TABLE outbox DROP COLUMN envelope_id; ALTER TABLE outbox DROP COLUMN delivery_report;`;
+
 describe("SQLite state store", () => {
   it("persists cursors and the inbound ledger across reopen", () => {
     const path = tempPath();
@@ -255,7 +259,8 @@ describe("SQLite state store", () => {
     openSqliteStore({ path }).close();
     const db = new Database(path);
     db.exec(
-      "DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;",
+      `DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;
+       ${UNDO_V4}`,
     );
     db.pragma("user_version = 1");
     db.prepare(
@@ -282,6 +287,47 @@ describe("SQLite state store", () => {
     const raw = new Database(path);
     expect(raw.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
+  });
+
+  it("migrates a version 3 outbox: its entries are kept without an ENVID, new ones are found by theirs", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.exec(UNDO_V4);
+    db.pragma("user_version = 3");
+    db.prepare(
+      `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
+         next_attempt_at, created_at, updated_at)
+       VALUES ('old', 'c', 'old@x', 'a@x', '["b@x"]', x'41', 'sent', 1, 'now', 'now', 'now')`,
+    ).run();
+    db.close();
+    const s = openSqliteStore({ path });
+    const old = s.outbox.get("old");
+    expect(old).toMatchObject({ status: "sent", messageId: "old@x" });
+    expect(old?.envelopeId).toBeUndefined();
+    expect(old?.deliveryReport).toBeUndefined();
+    expect(s.outbox.getByMessageId("old@x").map((e) => e.key)).toEqual(["old"]);
+    s.outbox.enqueue({
+      key: "new",
+      conversationId: "c",
+      messageId: "new@x",
+      account: "a@x",
+      recipients: ["b@x"],
+      raw: new Uint8Array([65]),
+      envelopeId: "0123456789abcdef0123456789abcdef",
+    });
+    expect(s.outbox.getByEnvelopeId("0123456789abcdef0123456789abcdef")?.key).toBe("new");
+    expect(s.outbox.getByEnvelopeId("fedcba9876543210fedcba9876543210")).toBeUndefined();
+    const report = {
+      outcome: "failed" as const,
+      recipients: [{ recipient: "b@x", action: "failed", status: "5.1.1", at: "2026-11-22T00:00:00.000Z" }],
+      reports: ["dsn@mx"],
+    };
+    s.outbox.setDeliveryReport("new", report);
+    s.close();
+    const reopened = openSqliteStore({ path });
+    expect(reopened.outbox.get("new")?.deliveryReport).toEqual(report);
+    reopened.close();
   });
 
   it("refuses a store written by a newer schema", () => {

@@ -1,0 +1,49 @@
+/**
+ * Bounces of the channel's own mail. A delivery status notification that reaches a watched mailbox
+ * is robot mail (never answered, see the loop guard); when it is about a message the outbox sent,
+ * found by the ENVID the message was sent with or else by the Message-ID of the headers it returns,
+ * what it says is stored on that outbox entry and emitted as "bounced" or "deliveryDelayed".
+ */
+import type { EventEmitter } from "node:events";
+import type { Logger } from "../log/index.js";
+import { readDeliveryReport } from "../mime/delivery-status.js";
+import type { ParsedInbound } from "../mime/types.js";
+import { mergeDeliveryReport } from "../outbox/delivery-reports.js";
+import type { OutboxEntry, StateStore } from "../store/types.js";
+
+/** Records what a delivery report says about a sent message. Returns the entry it was about, if any. */
+export function recordDeliveryReport(
+  deps: { store: StateStore; events: EventEmitter; logger: Logger; now?: () => Date },
+  parsed: ParsedInbound,
+): OutboxEntry | undefined {
+  const report = readDeliveryReport(parsed);
+  if (!report) return undefined;
+  const outbox = deps.store.outbox;
+  const entry =
+    (report.envelopeId ? outbox.getByEnvelopeId(report.envelopeId) : undefined) ??
+    (report.returnedMessageId ? outbox.getByMessageId(report.returnedMessageId).at(-1) : undefined);
+  if (!entry) {
+    deps.logger.debug(
+      { report: parsed.messageId, envelopeId: report.envelopeId, returned: report.returnedMessageId },
+      "delivery report about a message the outbox did not send",
+    );
+    return undefined;
+  }
+  const at = deps.now?.() ?? new Date();
+  const merged = mergeDeliveryReport(entry.deliveryReport, report, entry.recipients, parsed.messageId, at);
+  if (!merged) return entry;
+  outbox.setDeliveryReport(entry.key, merged.report);
+  const failed = merged.changed.some((r) => r.action === "failed");
+  const info = {
+    key: entry.key,
+    messageId: entry.messageId,
+    conversationId: entry.conversationId,
+    recipients: merged.changed,
+  };
+  deps.logger.warn(
+    { ...info, report: parsed.messageId },
+    failed ? "a sent message bounced" : "delivery of a sent message is delayed",
+  );
+  deps.events.emit(failed ? "bounced" : "deliveryDelayed", info);
+  return entry;
+}
