@@ -11,9 +11,30 @@ import type { ParsedInbound } from "../mime/types.js";
 import { mergeDeliveryReport } from "../outbox/delivery-reports.js";
 import type { OutboxEntry, StateStore } from "../store/types.js";
 
+export interface DeliveryReportDeps {
+  store: StateStore;
+  events: EventEmitter;
+  logger: Logger;
+  now?: () => Date;
+}
+
+/**
+ * For InboundPipelineDeps.onRobotMail: records the bounces among robot mail. The robot mail itself
+ * is recorded already, so a failure here is logged and changes nothing else.
+ */
+export function deliveryReportHandler(deps: DeliveryReportDeps): (parsed: ParsedInbound) => void {
+  return (parsed) => {
+    try {
+      recordDeliveryReport(deps, parsed);
+    } catch (error) {
+      deps.logger.warn({ err: error, report: parsed.messageId }, "could not record a delivery report");
+    }
+  };
+}
+
 /** Records what a delivery report says about a sent message. Returns the entry it was about, if any. */
 export function recordDeliveryReport(
-  deps: { store: StateStore; events: EventEmitter; logger: Logger; now?: () => Date },
+  deps: DeliveryReportDeps,
   parsed: ParsedInbound,
 ): OutboxEntry | undefined {
   const report = readDeliveryReport(parsed);

@@ -17,7 +17,7 @@ import { createLogger, type Logger } from "../log/index.js";
 import { ConvertPool, convertMessage } from "../mime/index.js";
 import { KeyedQueue } from "../runtime/keyed-queue.js";
 import { openSqliteStore } from "../store/index.js";
-import { recordDeliveryReport } from "./delivery-reports.js";
+import { deliveryReportHandler } from "./delivery-reports.js";
 import type { StateStore } from "../store/types.js";
 import { agentTurn } from "./agent-run.js";
 import { AccountTools } from "./agent-tools.js";
@@ -174,11 +174,11 @@ export class EmailChannel extends BaseChannel {
       answered: (message) => store.outbox.get(replyKey(message.messageId)) !== undefined,
       settle: (account, mailbox, uid, disposition) =>
         watchers.get(watcherKey(account, mailbox))?.settle(uid, disposition),
-      onRobotMail: (parsed) =>
-        void recordDeliveryReport(
-          { store, events: this.events, logger: log.child({ stage: "outbox" }) },
-          parsed,
-        ),
+      onRobotMail: deliveryReportHandler({
+        store,
+        events: this.events,
+        logger: log.child({ stage: "outbox" }),
+      }),
       signal: abort.signal,
     });
     watchers = buildWatchers({ c, store, handler: pipeline.handler(), log, events: this.events });

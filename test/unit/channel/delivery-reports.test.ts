@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { recordDeliveryReport } from "../../../src/channel/delivery-reports.js";
+import { deliveryReportHandler, recordDeliveryReport } from "../../../src/channel/delivery-reports.js";
 import { openSqliteStore, silentLogger } from "../../../src/index.js";
 import { convertMessage, type ParsedInbound } from "../../../src/mime/index.js";
 import { envelopeIdFor } from "../../../src/outbox/delivery-reports.js";
@@ -99,5 +99,22 @@ describe("recordDeliveryReport", () => {
     const { seen, deps } = setup({ messageId: RETURNED, recipients: ["nobody@example.com"] });
     expect(recordDeliveryReport(deps, await fixture("autoreply-exchange-oof.eml"))).toBeUndefined();
     expect(seen).toEqual([]);
+  });
+
+  it("as the pipeline's robot-mail handler, logs a store failure instead of throwing", async () => {
+    const { store, deps } = setup({ messageId: RETURNED, recipients: ["nobody@example.com"] });
+    const warnings: unknown[] = [];
+    store.outbox.getByMessageId = () => {
+      throw new Error("disk I/O error");
+    };
+    const handler = deliveryReportHandler({
+      ...deps,
+      logger: Object.assign(Object.create(deps.logger) as typeof deps.logger, {
+        warn: (...args: unknown[]) => void warnings.push(args),
+      }),
+    });
+    const dsn = await fixture();
+    expect(() => handler(dsn)).not.toThrow();
+    expect(warnings).toHaveLength(1);
   });
 });
