@@ -22,6 +22,9 @@ export function envelopeIdFor(messageId: string): string {
 /** Actions worth recording: a bounce (failed) and a warning that delivery is late (delayed). */
 const RECORDED = new Set(["failed", "delayed"]);
 
+/** Report Message-IDs kept per entry (to merge each report once); the oldest go first. */
+export const MAX_REPORTS_KEPT = 20;
+
 export interface MergedDeliveryReport {
   report: OutboxDeliveryReport;
   /** The recipient statuses this report added or changed. */
@@ -65,7 +68,7 @@ export function mergeDeliveryReport(
     report: {
       outcome: merged.some((r) => r.action === "failed") ? "failed" : "delayed",
       recipients: merged,
-      reports: [...(previous?.reports ?? []), reportMessageId],
+      reports: [...(previous?.reports ?? []), reportMessageId].slice(-MAX_REPORTS_KEPT),
     },
     changed,
   };

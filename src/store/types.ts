@@ -180,7 +180,7 @@ export interface OutboxDeliveryReport {
     /** When the report that said this was recorded (ISO). */
     at: string;
   }[];
-  /** Message-IDs of the reports, oldest first. */
+  /** Message-IDs of the reports merged, oldest first (the last 20). */
   reports: string[];
 }
 

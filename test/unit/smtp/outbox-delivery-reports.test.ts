@@ -4,7 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../../../src/mime/delivery-status.js";
-import { envelopeIdFor, mergeDeliveryReport } from "../../../src/outbox/delivery-reports.js";
+import {
+  envelopeIdFor,
+  MAX_REPORTS_KEPT,
+  mergeDeliveryReport,
+} from "../../../src/outbox/delivery-reports.js";
 
 const AT = new Date("2026-11-22T10:00:00Z");
 const LATER = new Date("2026-11-22T12:00:00Z");
@@ -144,5 +148,23 @@ describe("mergeDeliveryReport", () => {
       ["carol@example.org", "delayed"],
     ]);
     expect(carol.changed.map((r) => r.recipient)).toEqual(["carol@example.org"]);
+  });
+
+  it("keeps the Message-IDs of the last reports only, however many delays are reported", () => {
+    let report: ReturnType<typeof mergeDeliveryReport>;
+    let previous: NonNullable<typeof report>["report"] | undefined;
+    for (let i = 0; i < MAX_REPORTS_KEPT + 5; i++) {
+      report = mergeDeliveryReport(
+        previous,
+        dsn({ recipient: "bob@example.org", action: "delayed" }),
+        ours,
+        `r${i}@mx`,
+        AT,
+      );
+      previous = report!.report;
+    }
+    expect(previous!.reports).toHaveLength(MAX_REPORTS_KEPT);
+    expect(previous!.reports.at(-1)).toBe(`r${MAX_REPORTS_KEPT + 4}@mx`);
+    expect(previous!.recipients).toHaveLength(1);
   });
 });
