@@ -65,7 +65,7 @@ export function buildSenders(
           tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.ca ? { ca: c.tls.ca } : {}) },
           maxConnections: c.smtp.maxConnections,
           rateLimitPerSecond: c.smtp.rateLimitPerSecond,
-          logger: log.child({ account: a.address, stage: "smtp" }),
+          logger: log.child({ account: a.address }), // SmtpSender adds stage "smtp"
         }),
     );
   }
@@ -115,7 +115,7 @@ export function buildOutbox(o: {
   const dispatcher = new OutboxDispatcher({
     repo: store.outbox,
     sender: (entry) => senders.get(entry.account) ?? senders.values().next().value!,
-    logger: log.child({ stage: "outbox" }),
+    logger: log, // the dispatcher adds stage "outbox"
     ...(c.reply.deliveryCopy
       ? {
           deliveryCopy: deliveryCopyAddress(c),
