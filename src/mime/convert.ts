@@ -23,20 +23,25 @@ import { readStream } from "./read-stream.js";
 import { stripReply } from "./reply-strip.js";
 import type { CalendarPart, ConvertOptions, ParsedInbound, ReportPart } from "./types.js";
 
+/** Keeps the first `max` bytes of the chunks it is given and counts them all. */
+function capture(max: number): { tap: (chunk: Buffer) => void; bytes: () => Buffer; total: () => number } {
+  const parts: Buffer[] = [];
+  let total = 0;
+  return {
+    tap: (chunk) => {
+      if (total < max) parts.push(chunk.subarray(0, max - total));
+      total += chunk.length;
+    },
+    bytes: () => Buffer.concat(parts),
+    total: () => total,
+  };
+}
+
 /** Collects a stream's bytes up to `max`, counting the rest. */
 async function collect(stream: Readable, max: number): Promise<{ bytes: Buffer; total: number }> {
-  const parts: Buffer[] = [];
-  let kept = 0;
-  let total = 0;
-  await readStream(stream, (chunk) => {
-    total += chunk.length;
-    if (kept < max) {
-      const piece = chunk.subarray(0, max - kept);
-      parts.push(piece);
-      kept += piece.length;
-    }
-  });
-  return { bytes: Buffer.concat(parts), total };
+  const kept = capture(max);
+  await readStream(stream, kept.tap);
+  return { bytes: kept.bytes(), total: kept.total() };
 }
 
 const FORWARD_SUBJECT =
@@ -110,16 +115,10 @@ export async function convertMessage(
     } else if (role === "calendar") {
       const alsoAttachment =
         node.disposition === "attachment" || !!node.filename || node.contentType === "application/ics";
-      const parts: Buffer[] = [];
-      let kept = 0;
-      const tap = (chunk: Buffer) => {
-        if (kept < opts.maxTextBytes) parts.push(chunk.subarray(0, opts.maxTextBytes - kept));
-        kept += chunk.length;
-      };
-      if (alsoAttachment) await collector.consume(meta, stream, tap);
-      else await drain(stream, tap);
-      const bytes = Buffer.concat(parts);
-      const ics = decodeText(node, bytes, kept, "calendar part", true);
+      const kept = capture(opts.maxTextBytes);
+      if (alsoAttachment) await collector.consume(meta, stream, kept.tap);
+      else await drain(stream, kept.tap);
+      const ics = decodeText(node, kept.bytes(), kept.total(), "calendar part", true);
       const method =
         parseContentType(node.headerLines.find((l) => l.key === "content-type")?.line.replace(/^[^:]*:/, ""))
           .params.method ?? /^METHOD:(.+)$/im.exec(ics)?.[1];
@@ -131,13 +130,9 @@ export async function convertMessage(
       await collector.skip(meta, stream, "signature", "signature part of multipart/signed");
     } else if (isReturnedHeaders(node) && returnedHeaders === undefined) {
       // Kept as an attachment like any part; its header block is read on the way for its Message-ID.
-      const parts: Buffer[] = [];
-      let kept = 0;
-      await collector.consume(meta, stream, (chunk) => {
-        if (kept < opts.maxHeaderBytes) parts.push(chunk.subarray(0, opts.maxHeaderBytes - kept));
-        kept += chunk.length;
-      });
-      returnedHeaders = Buffer.concat(parts).toString("latin1");
+      const kept = capture(opts.maxHeaderBytes);
+      await collector.consume(meta, stream, kept.tap);
+      returnedHeaders = kept.bytes().toString("latin1");
     } else {
       await collector.consume(meta, stream);
     }

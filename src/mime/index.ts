@@ -4,12 +4,6 @@
  * limit policy, reply-strip.ts for the quote/signature semantics.
  */
 export { convertMessage } from "./convert.js";
-export {
-  parseDeliveryStatus,
-  readDeliveryReport,
-  type DeliveryReport,
-  type RecipientDeliveryStatus,
-} from "./delivery-status.js";
 export { ConvertPool, type ConvertPoolOptions } from "./pool/convert-pool.js";
 export { stripReply, type StripOptions, type StrippedReply } from "./reply-strip.js";
 export { htmlToReadableText } from "./html-text.js";

@@ -110,13 +110,10 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
 
   /**
    * Enqueues (idempotent by key) and wakes the loop. Returns the stored entry and whether it is new.
-   * The entry's ENVID is derived from its Message-ID unless given (see envelopeIdFor).
+   * The entry's ENVID is derived from its Message-ID (see envelopeIdFor).
    */
   enqueue(input: OutboxEnqueueInput): { entry: OutboxEntry; created: boolean } {
-    const stored = this.repo.enqueue({
-      ...input,
-      envelopeId: input.envelopeId ?? envelopeIdFor(input.messageId),
-    });
+    const stored = this.repo.enqueue({ ...input, envelopeId: envelopeIdFor(input.messageId) });
     if (stored.entry.status === "pending")
       this.schedule(stored.entry.key, Date.parse(stored.entry.nextAttemptAt));
     return stored;

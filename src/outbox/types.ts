@@ -92,5 +92,5 @@ export interface OutboxEvents {
   recipientsRejected: [entry: OutboxEntry, rejected: string[]];
 }
 
-/** What `enqueue()` takes: the stored entry's fields the caller knows. */
-export type OutboxEnqueueInput = Parameters<OutboxRepo["enqueue"]>[0];
+/** What `enqueue()` takes: the stored entry's fields the caller knows (the ENVID is derived, see envelopeIdFor). */
+export type OutboxEnqueueInput = Omit<Parameters<OutboxRepo["enqueue"]>[0], "envelopeId">;
