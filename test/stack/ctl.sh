@@ -20,7 +20,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "$here/lib/common.sh"
-for part in dovecot postfix dav services; do
+for part in dovecot postfix dav oauth services; do
   # shellcheck disable=SC1090
   source "$here/lib/$part.sh"
 done

@@ -7,7 +7,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "$here/lib/common.sh"
-for part in dovecot postfix dav services; do
+for part in dovecot postfix dav oauth services; do
   # shellcheck disable=SC1090
   source "$here/lib/$part.sh"
 done
@@ -16,6 +16,6 @@ done
 require_root "test/stack/down.sh"
 take_stack_lock
 # Postfix first, so that it does not defer mail into a Dovecot that is going away.
-for service in postfix dovecot radicale xandikos; do
+for service in postfix dovecot radicale xandikos oauth; do
   service_stop "$service"
 done

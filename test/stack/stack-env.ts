@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 export const STACK_USER_NAMES = ["assistant", "hello", "support", "alice", "bob", "mallory"] as const;
 export type StackUserName = (typeof STACK_USER_NAMES)[number];
 export type StackKind = "local" | "external" | "stalwart";
-export const STACK_SERVICES = ["dovecot", "postfix", "radicale", "xandikos"] as const;
+export const STACK_SERVICES = ["oauth", "dovecot", "postfix", "radicale", "xandikos"] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 export type StackAction = "start" | "stop" | "restart" | "status";
 
@@ -26,6 +26,17 @@ export interface StackUser {
   /** Login name and mail address, e.g. "alice@example.test". */
   address: string;
   password: string;
+  /** The user's OAuth 2.0 refresh token at the stack's authorization server (local stack only). */
+  refreshToken?: string;
+}
+
+/** The stack's OAuth 2.0 authorization server (test/stack/oauth/server.py; local stack only). */
+export interface StackOAuth {
+  /** Base URL: token endpoint at `token`, test controls under `admin/`. */
+  url: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
 }
 
 export interface StackEnv {
@@ -48,6 +59,8 @@ export interface StackEnv {
   /** PEM file of the CA that signed the servers' certificates; undefined when they are publicly trusted. */
   caFile?: string;
   master: { user: string; password: string; separator: string };
+  /** Absent where the stack has no OAuth 2.0 server of ours (Stalwart, external). */
+  oauth?: StackOAuth;
   users: Record<StackUserName, StackUser>;
   /** Every STACK_* variable as read, for handing to child processes. */
   vars: Record<string, string>;
@@ -136,6 +149,7 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
         name,
         address: vars[`STACK_USER_${upper}`]!,
         password: vars[`STACK_PASS_${upper}`]!,
+        ...(vars[`STACK_REFRESH_${upper}`] ? { refreshToken: vars[`STACK_REFRESH_${upper}`] } : {}),
       };
       return [name, user];
     }),
@@ -158,6 +172,16 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     xandikosUrl: get("STACK_XANDIKOS_URL"),
     jmapUrl: vars.STACK_JMAP_URL || undefined,
     xandikosPrincipal: vars.STACK_XANDIKOS_PRINCIPAL || undefined,
+    ...(vars.STACK_OAUTH_URL && vars.STACK_OAUTH_CLIENT_ID && vars.STACK_OAUTH_CLIENT_SECRET
+      ? {
+          oauth: {
+            url: vars.STACK_OAUTH_URL,
+            tokenUrl: new URL("token", vars.STACK_OAUTH_URL).href,
+            clientId: vars.STACK_OAUTH_CLIENT_ID,
+            clientSecret: vars.STACK_OAUTH_CLIENT_SECRET,
+          },
+        }
+      : {}),
     caFile: vars.STACK_CA_FILE || undefined,
     master: {
       user: get("STACK_MASTER_USER"),

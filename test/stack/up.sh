@@ -12,7 +12,7 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib/common.sh
 source "$here/lib/common.sh"
-for part in install tls users dovecot postfix dav env services; do
+for part in install tls users dovecot postfix dav oauth env services; do
   # shellcheck disable=SC1090
   source "$here/lib/$part.sh"
 done
@@ -40,6 +40,8 @@ out="$(configure_radicale)"
 changed[radicale]="$out"
 out="$(configure_xandikos)"
 changed[xandikos]="$out"
+out="$(configure_oauth)"
+changed[oauth]="$out"
 
 # Dovecot first: Postfix authenticates through its socket and delivers to its LMTP port.
 for service in "${STACK_SERVICES[@]}"; do

@@ -38,6 +38,7 @@ STACK_SUBMISSION_PORT=$((3587 + STACK_PORT_OFFSET))
 STACK_SMTPS_PORT=$((3465 + STACK_PORT_OFFSET))
 STACK_RADICALE_PORT=$((5232 + STACK_PORT_OFFSET))
 STACK_XANDIKOS_PORT=$((5233 + STACK_PORT_OFFSET))
+STACK_OAUTH_PORT=$((5234 + STACK_PORT_OFFSET))
 
 # Unprivileged system user that owns the mail store and runs Radicale and Xandikos.
 STACK_SYSTEM_USER=emailstack
@@ -75,7 +76,15 @@ RADICALE_PID_FILE="$STACK_RUN_DIR/radicale.pid"
 XANDIKOS_DIR="$STACK_DIR/xandikos"
 XANDIKOS_PID_FILE="$STACK_RUN_DIR/xandikos.pid"
 
-STACK_SERVICES=(dovecot postfix radicale xandikos)
+OAUTH_DIR="$STACK_DIR/oauth"
+OAUTH_PID_FILE="$STACK_RUN_DIR/oauth.pid"
+# The OAuth 2.0 client the channel is registered as (its secret and the users' refresh tokens are in
+# secrets.env).
+STACK_OAUTH_CLIENT_ID=email-channel-tests
+
+# Started in this order: Dovecot asks the OAuth server at XOAUTH2/OAUTHBEARER logins, Postfix
+# authenticates through Dovecot's socket and delivers to its LMTP port.
+STACK_SERVICES=(oauth dovecot postfix radicale xandikos)
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() {
@@ -222,6 +231,7 @@ service_ports() {
   postfix) echo "$STACK_SMTP_INBOUND_PORT $STACK_SUBMISSION_PORT $STACK_SMTPS_PORT" ;;
   radicale) echo "$STACK_RADICALE_PORT" ;;
   xandikos) echo "$STACK_XANDIKOS_PORT" ;;
+  oauth) echo "$STACK_OAUTH_PORT" ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
   esac
 }

@@ -14,7 +14,10 @@ configure_dovecot() {
   DOVECOT_SSL_DH=""
   # Only DHE cipher suites need it; Debian ships one so that Dovecot does not generate its own.
   [ -r /usr/share/dovecot/dh.pem ] && DOVECOT_SSL_DH="ssl_dh = </usr/share/dovecot/dh.pem"
+  local out
+  out="$(render dovecot-oauth2.conf.ext "$DOVECOT_DIR/oauth2.conf.ext")"
   render dovecot.conf "$DOVECOT_CONF"
+  printf '%s' "$out"
 }
 
 dovecot_running() { pid_of "$DOVECOT_PID_FILE" dovecot >/dev/null; }

@@ -3,7 +3,7 @@
 # reads, and that a shell can source. test/stack/stalwart/provision.sh writes the same keys.
 
 write_stack_env() {
-  local name pass lines
+  local name pass refresh lines
   lines="# Written by test/stack/up.sh; rewritten on every run. Passwords come from secrets.env.
 STACK_KIND=local
 STACK_DIR=$STACK_DIR
@@ -24,11 +24,16 @@ STACK_XANDIKOS_PRINCIPAL=$STACK_XANDIKOS_PRINCIPAL
 STACK_CA_FILE=$STACK_CA_FILE
 STACK_MASTER_USER=$STACK_MASTER_USER
 STACK_MASTER_PASSWORD=$STACK_MASTER_PASSWORD
-STACK_MASTER_SEPARATOR=$STACK_MASTER_SEPARATOR"
+STACK_MASTER_SEPARATOR=$STACK_MASTER_SEPARATOR
+STACK_OAUTH_URL=http://$STACK_HOST:$STACK_OAUTH_PORT/
+STACK_OAUTH_CLIENT_ID=$STACK_OAUTH_CLIENT_ID
+STACK_OAUTH_CLIENT_SECRET=$STACK_OAUTH_CLIENT_SECRET"
   for name in "${STACK_USER_NAMES[@]}"; do
     pass="STACK_PASS_$name"
     lines+=$'\n'"STACK_USER_$name=$(user_address "$name")"
     lines+=$'\n'"STACK_PASS_$name=${!pass}"
+    refresh="STACK_REFRESH_$name"
+    lines+=$'\n'"STACK_REFRESH_$name=${!refresh}"
   done
   write_if_changed "$STACK_ENV_FILE" "$lines" >/dev/null
   # Readable by a non-root test runner (the passwords are test passwords on loopback servers).

@@ -13,6 +13,7 @@ service_running() {
   postfix) postfix_running ;;
   radicale) radicale_running ;;
   xandikos) xandikos_running ;;
+  oauth) oauth_running ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
   esac
 }
@@ -35,6 +36,7 @@ service_start() {
   postfix) start_postfix ;;
   radicale) start_radicale ;;
   xandikos) start_xandikos ;;
+  oauth) start_oauth ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
   esac
 }
@@ -45,6 +47,7 @@ service_stop() {
   postfix) stop_postfix ;;
   radicale) stop_radicale ;;
   xandikos) stop_xandikos ;;
+  oauth) stop_oauth ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
   esac
 }

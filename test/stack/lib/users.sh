@@ -18,6 +18,13 @@ ensure_secrets() {
       changed=1
     fi
   done
+  # OAuth 2.0: the client's secret and one refresh token per user (test/stack/oauth/server.py).
+  for var in STACK_OAUTH_CLIENT_SECRET "${STACK_USER_NAMES[@]/#/STACK_REFRESH_}"; do
+    if ! grep -q "^$var=" "$STACK_SECRETS_FILE"; then
+      printf '%s=%s\n' "$var" "$(openssl rand -hex 24)" >>"$STACK_SECRETS_FILE"
+      changed=1
+    fi
+  done
   # shellcheck disable=SC1090
   source "$STACK_SECRETS_FILE"
   [ "$changed" -eq 1 ] && log "generated passwords in $STACK_SECRETS_FILE"

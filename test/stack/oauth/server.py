@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""OAuth 2.0 authorization server of the loopback test stack (Python standard library only).
+
+It plays the part Google's or Microsoft's token service plays for a hosted mailbox:
+  POST /token       RFC 6749 section 6: the refresh-token grant. Client authentication by HTTP Basic
+                    or by client_id/client_secret in the form (section 2.3.1). Issues random bearer
+                    tokens that expire after the current lifetime (default 3600 s).
+  POST /introspect  RFC 7662: what Dovecot's oauth2 passdb asks (introspection_mode = post) for every
+                    XOAUTH2/OAUTHBEARER login, IMAP and (through Dovecot's SASL socket) Postfix
+                    submission alike. Answers {"active": true, "username": ...} for a live token.
+  Test controls (loopback only, like the rest of the stack):
+  POST /admin/expire  every access token issued so far stops being valid (a provider revoking them,
+                      or an hour passing) - refresh tokens stay valid
+  POST /admin/ttl     seconds=N: lifetime of the tokens issued from now on
+  GET  /admin/stats   how many grants, introspections and refusals so far
+
+Usage: server.py CONFIG.json   (host, port, client_id, client_secret, refresh_tokens: {token: user})
+"""
+import base64
+import json
+import secrets
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote
+
+with open(sys.argv[1], encoding="utf-8") as f:
+    CONFIG = json.load(f)
+
+LOCK = threading.Lock()
+ACCESS = {}  # access token -> (user, expires at)
+STATS = {"grants": 0, "introspections": 0, "active": 0, "refused": 0}
+TTL = [3600]
+
+
+def client_of(handler, form):
+    """RFC 6749 section 2.3.1: Basic (form-urlencoded id and secret) or the form's own fields."""
+    header = handler.headers.get("Authorization", "")
+    if header.startswith("Basic "):
+        try:
+            pair = base64.b64decode(header[6:]).decode("utf-8")
+            cid, _, secret = pair.partition(":")
+            return unquote(cid), unquote(secret)
+        except ValueError:
+            return None, None
+    return form.get("client_id"), form.get("client_secret")
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "email-channel-stack-oauth/1"
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write("%s %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), fmt % args))
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def form(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length).decode("utf-8") if length else ""
+        return {k: v[0] for k, v in parse_qs(raw).items()}
+
+    def do_GET(self):
+        if self.path == "/admin/stats":
+            with LOCK:
+                return self.reply(200, dict(STATS, live=len(ACCESS), ttl=TTL[0]))
+        self.reply(404, {"error": "not_found"})
+
+    def do_POST(self):
+        form = self.form()
+        if self.path == "/token":
+            return self.token(form)
+        if self.path == "/introspect":
+            return self.introspect(form)
+        if self.path == "/admin/expire":
+            with LOCK:
+                count = len(ACCESS)
+                ACCESS.clear()
+            return self.reply(200, {"expired": count})
+        if self.path == "/admin/ttl":
+            with LOCK:
+                TTL[0] = int(form.get("seconds", "3600"))
+            return self.reply(200, {"ttl": TTL[0]})
+        self.reply(404, {"error": "not_found"})
+
+    def token(self, form):
+        cid, secret = client_of(self, form)
+        with LOCK:
+            if cid != CONFIG["client_id"] or secret != CONFIG["client_secret"]:
+                STATS["refused"] += 1
+                return self.reply(401, {"error": "invalid_client"})
+            if form.get("grant_type") != "refresh_token":
+                STATS["refused"] += 1
+                return self.reply(400, {"error": "unsupported_grant_type"})
+            user = CONFIG["refresh_tokens"].get(form.get("refresh_token", ""))
+            if not user:
+                STATS["refused"] += 1
+                return self.reply(
+                    400, {"error": "invalid_grant", "error_description": "unknown or revoked refresh token"}
+                )
+            token = secrets.token_urlsafe(32)
+            ACCESS[token] = (user, time.time() + TTL[0])
+            STATS["grants"] += 1
+            ttl = TTL[0]
+        self.reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "mail"})
+
+    def introspect(self, form):
+        with LOCK:
+            STATS["introspections"] += 1
+            entry = ACCESS.get(form.get("token", ""))
+            if entry and entry[1] > time.time():
+                STATS["active"] += 1
+                return self.reply(200, {"active": True, "username": entry[0], "exp": int(entry[1])})
+        self.reply(200, {"active": False})
+
+
+ThreadingHTTPServer((CONFIG["host"], CONFIG["port"]), Handler).serve_forever()
