@@ -12,6 +12,7 @@ import type { Logger } from "../log/index.js";
 import { OutboxDispatcher } from "../outbox/dispatcher.js";
 import type { ProfileIndex } from "../profiles/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
+import { smtpAuthFor } from "../smtp/account-auth.js";
 import { SmtpSender } from "../smtp/index.js";
 import type { OutboundSender } from "../smtp/types.js";
 import type { OutboxEntry, StateStore } from "../store/types.js";
@@ -61,7 +62,7 @@ export function buildSenders(
           host: c.smtp.host,
           port: c.smtp.port,
           secure: c.smtp.tls,
-          auth: { user: a.smtp.username, pass: a.smtp.password.reveal() },
+          auth: smtpAuthFor(a, c.tls, log.child({ account: a.address })),
           tls: { rejectUnauthorized: c.tls.rejectUnauthorized, ...(c.tls.ca ? { ca: c.tls.ca } : {}) },
           maxConnections: c.smtp.maxConnections,
           rateLimitPerSecond: c.smtp.rateLimitPerSecond,

@@ -1,6 +1,8 @@
 import type { ImapFlow } from "imapflow";
 import type { AccountConfig, ServerEndpoint, TlsSettings } from "../config/resolved.js";
+import { AuthError } from "../errors/index.js";
 import { classifyImapError, createImapClient } from "../imap/connect.js";
+import { imapLogin } from "../imap/login.js";
 import type { Logger } from "../log/index.js";
 import { Mutex } from "../runtime/mutex.js";
 
@@ -49,10 +51,11 @@ export class SentFolder {
     if (existing) this.#drop(account);
     const config = this.o.accounts.find((a) => a.address === account);
     if (!config) throw new Error(`unknown account ${account}`);
+    const login = await imapLogin(config, this.o.tls, { logger: this.o.logger });
     const client = createImapClient({
       endpoint: this.o.endpoint,
       tls: this.o.tls,
-      auth: config.imap,
+      auth: login.auth,
       logger: this.o.logger,
       disableIdle: true,
     });
@@ -63,7 +66,9 @@ export class SentFolder {
       await client.connect();
     } catch (error) {
       client.close();
-      throw classifyImapError(error, `${this.o.endpoint.host}:${this.o.endpoint.port}`);
+      const e = classifyImapError(error, `${this.o.endpoint.host}:${this.o.endpoint.port}`);
+      if (e instanceof AuthError) login.refused();
+      throw e;
     }
     const boxes = await client.list();
     const sent = boxes.find((b) => b.specialUse === "\\Sent")?.path ?? "Sent";

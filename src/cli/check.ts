@@ -2,7 +2,9 @@ import type { AccountConfig, ResolvedConfig } from "../config/resolved.js";
 import { discoverAccount } from "../dav/index.js";
 import { accountDavClient } from "../sync/dav-connection.js";
 import { classifyImapError, createImapClient } from "../imap/connect.js";
+import { type ImapLogin, imapLogin } from "../imap/login.js";
 import { SmtpSender } from "../smtp/index.js";
+import { smtpAuthFor } from "../smtp/account-auth.js";
 import { explainFailure } from "./explain.js";
 
 export interface CheckLine {
@@ -14,10 +16,16 @@ export interface CheckLine {
 
 async function checkImap(config: ResolvedConfig, account: AccountConfig): Promise<CheckLine> {
   const base = { service: "imap" as const, account: account.address };
+  let login: ImapLogin;
+  try {
+    login = await imapLogin(account, config.tls);
+  } catch (error) {
+    return { ...base, ok: false, detail: explainFailure(error, "OAuth 2.0") };
+  }
   const client = createImapClient({
     endpoint: config.imap,
     tls: config.tls,
-    auth: account.imap,
+    auth: login.auth,
     disableIdle: true,
     connectionTimeoutMs: 10_000,
   });
@@ -60,7 +68,7 @@ async function checkSmtp(config: ResolvedConfig, account: AccountConfig): Promis
     host: config.smtp.host,
     port: config.smtp.port,
     secure: config.smtp.tls,
-    auth: { user: account.smtp.username, pass: account.smtp.password.reveal() },
+    auth: smtpAuthFor(account, config.tls),
     tls: {
       rejectUnauthorized: config.tls.rejectUnauthorized,
       ...(config.tls.ca ? { ca: config.tls.ca } : {}),

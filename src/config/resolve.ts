@@ -7,6 +7,7 @@ import {
   type ServerEndpoint,
   type TlsMode,
 } from "./resolved.js";
+import type { OAuth2Grant } from "../oauth2/types.js";
 import type { FileConfig } from "./schema.js";
 
 const DEFAULT_PER_SENDER = [
@@ -28,6 +29,38 @@ function endpoint(value: string, defaultPort: number, useTls: boolean, implicitP
   return { host, port, tls: tlsModeFor(port, useTls, implicitPort) };
 }
 
+type OAuth2Input = NonNullable<FileConfig["oauth2"]>;
+
+/**
+ * An account's OAuth 2.0 grant: its own block over the top-level one, field by field. Undefined when
+ * neither has a refresh token (the account logs in with a password). Issues name what is missing.
+ */
+function resolveOAuth2(
+  own: OAuth2Input | undefined,
+  top: OAuth2Input | undefined,
+  path: string,
+  issues: { path: string; message: string }[],
+): OAuth2Grant | undefined {
+  const o = { ...top, ...own };
+  if (!o.refresh_token) return undefined;
+  const where = own?.refresh_token ? `${path}.oauth2` : "channels.email.oauth2";
+  if (!o.token_url || !o.client_id) {
+    issues.push({
+      path: `${where}.${o.token_url ? "client_id" : "token_url"}`,
+      message:
+        "OAuth 2.0 needs the token endpoint and the client id beside the refresh token (token_url, client_id; EMAIL_OAUTH2_TOKEN_URL, EMAIL_OAUTH2_CLIENT_ID)",
+    });
+    return undefined;
+  }
+  return {
+    tokenUrl: o.token_url,
+    clientId: o.client_id,
+    ...(o.client_secret ? { clientSecret: new Secret(o.client_secret) } : {}),
+    refreshToken: new Secret(o.refresh_token),
+    ...(o.scope ? { scope: o.scope } : {}),
+  };
+}
+
 function resolveAccounts(cfg: FileConfig): AccountConfig[] {
   const issues: { path: string; message: string }[] = [];
   const entries = cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
@@ -38,6 +71,16 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
     const address = entry.address.trim().toLowerCase();
     let username = "username" in entry ? entry.username : undefined;
     let password = "password" in entry ? entry.password : undefined;
+    const ownOAuth2 = "oauth2" in entry ? entry.oauth2 : undefined;
+    if (shared && cfg.oauth2?.refresh_token && !ownOAuth2?.refresh_token) {
+      issues.push({
+        path: `${path}.oauth2.refresh_token`,
+        message:
+          "several accounts cannot share one OAuth 2.0 refresh token (it belongs to one user): give each account its own oauth2.refresh_token",
+      });
+      return;
+    }
+    const oauth2 = resolveOAuth2(ownOAuth2, cfg.oauth2, path, issues);
     if (!username) {
       if (cfg.login_template) username = cfg.login_template.replaceAll("%u", address);
       else if (!shared && cfg.imap_username) username = cfg.imap_username;
@@ -53,10 +96,19 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
       });
       return;
     }
-    if (!password) {
+    if (!password && !oauth2) {
       issues.push({
         path: `${path}.password`,
-        message: "no IMAP password: set imap_password (EMAIL_IMAP_PASSWORD) or a per-account password",
+        message:
+          "no IMAP password: set imap_password (EMAIL_IMAP_PASSWORD), a per-account password, or an OAuth 2.0 refresh token (oauth2)",
+      });
+      return;
+    }
+    if (!password && (cfg.caldav_url || cfg.carddav_url)) {
+      issues.push({
+        path: `${path}.password`,
+        message:
+          "CalDAV/CardDAV log in with the account's password (HTTP Basic), and this account has only OAuth 2.0: set its password too, or unset caldav_url/carddav_url",
       });
       return;
     }
@@ -68,6 +120,10 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
     };
     const smtpUser = acct.smtp_username ?? (entries.length === 1 ? cfg.smtp_username : undefined) ?? username;
     const smtpPass = acct.smtp_password ?? (acct.smtp_username ? undefined : cfg.smtp_password) ?? password;
+    if (!smtpPass && !oauth2) {
+      issues.push({ path: `${path}.smtp_password`, message: "no SMTP password for this smtp_username" });
+      return;
+    }
     if (accounts.some((a) => a.address === address)) {
       issues.push({ path: `${path}.address`, message: "this address is listed twice" });
       return;
@@ -75,8 +131,9 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
     accounts.push({
       address,
       ...(acct.name ? { name: acct.name } : {}),
-      imap: { username, password: new Secret(password) },
-      smtp: { username: smtpUser, password: new Secret(smtpPass) },
+      imap: { username, ...(password ? { password: new Secret(password) } : {}) },
+      smtp: { username: smtpUser, ...(smtpPass ? { password: new Secret(smtpPass) } : {}) },
+      ...(oauth2 ? { oauth2 } : {}),
       mailboxes: acct.mailboxes ?? cfg.mailboxes,
     });
   });

@@ -1,4 +1,5 @@
 /** The validated, resolved configuration the library runs on (camelCase; secrets kept in `Secret`). */
+import type { OAuth2Grant } from "../oauth2/types.js";
 
 /**
  * A secret string: its value is read with `reveal()` where a protocol needs it, and it prints as
@@ -39,11 +40,20 @@ export interface TlsSettings {
   rejectUnauthorized: boolean;
 }
 
+/** A login name and, unless the account signs in with OAuth 2.0, its password. */
+export interface Login {
+  username: string;
+  password?: Secret;
+}
+
 export interface AccountConfig {
   address: string;
   name?: string;
-  imap: { username: string; password: Secret };
-  smtp: { username: string; password: Secret };
+  /** IMAP login; its password also logs in to CalDAV/CardDAV. */
+  imap: Login;
+  smtp: Login;
+  /** OAuth 2.0: IMAP and SMTP log in with access tokens from this grant instead of the passwords. */
+  oauth2?: OAuth2Grant;
   mailboxes: string[];
 }
 

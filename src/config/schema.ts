@@ -30,6 +30,24 @@ const nonNegInt = z
   .int({ message: "expected a whole number" })
   .min(0, { message: "expected a whole number >= 0" });
 
+/**
+ * OAuth 2.0 login (XOAUTH2/OAUTHBEARER for IMAP and SMTP, as Gmail and Microsoft 365 require): the
+ * channel exchanges the refresh token for access tokens itself (RFC 6749 §6). At the top level it
+ * applies to every account; an account's own block overrides field by field (typically only its
+ * refresh_token). An account with a refresh token logs in with it; its password, if any, is then
+ * used for CalDAV/CardDAV only.
+ */
+const oauth2Schema = z.strictObject({
+  /** The provider's token endpoint, e.g. https://oauth2.googleapis.com/token. */
+  token_url: z.url({ message: "expected an http(s) URL" }).optional(),
+  client_id: z.string().min(1).optional(),
+  /** Absent for a public client. */
+  client_secret: z.string().min(1).optional(),
+  refresh_token: z.string().min(1).optional(),
+  /** Space-separated scopes to ask for; default: those of the refresh token. */
+  scope: z.string().min(1).optional(),
+});
+
 export const accountSchema = z.strictObject({
   /** The address the assistant answers as, and the mailbox owner. */
   address: email,
@@ -41,6 +59,8 @@ export const accountSchema = z.strictObject({
   /** SMTP login; default: this account's IMAP login. */
   smtp_username: z.string().min(1).optional(),
   smtp_password: z.string().min(1).optional(),
+  /** OAuth 2.0 instead of a password for IMAP and SMTP; see the top-level `oauth2`. */
+  oauth2: oauth2Schema.optional(),
   /** Mailboxes to watch; default: the global `mailboxes`. */
   mailboxes: z.array(z.string().min(1)).min(1).optional(),
 });
@@ -60,6 +80,7 @@ export const fileSchema = z.strictObject({
   smtp_password: z.string().min(1).optional(),
   imap_use_tls: z.boolean().default(true),
   smtp_use_tls: z.boolean().default(true),
+  oauth2: oauth2Schema.optional(),
   /** Login name template for a master-user login: "%u" is the account address, e.g. "%u*master". */
   login_template: z.string().includes("%u", { message: 'expected a template containing "%u"' }).optional(),
   caldav_url: z.url({ message: "expected an http(s) URL" }).optional(),

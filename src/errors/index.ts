@@ -16,6 +16,7 @@ export type ErrorStage =
   | "caldav"
   | "carddav"
   | "dav"
+  | "oauth2"
   | "agent"
   | "channel"
   | "cli";

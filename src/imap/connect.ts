@@ -1,5 +1,5 @@
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
-import type { AccountConfig, ServerEndpoint, TlsSettings } from "../config/resolved.js";
+import type { ServerEndpoint, TlsSettings } from "../config/resolved.js";
 import {
   AuthError,
   EmailChannelError,
@@ -10,12 +10,13 @@ import {
   TlsError,
 } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
+import type { ImapAuth } from "./login.js";
 
 export interface ImapConnectOptions {
   endpoint: ServerEndpoint;
   tls: TlsSettings;
-  /** Login name and password. */
-  auth: AccountConfig["imap"];
+  /** Login name and password or access token (see imapLogin). */
+  auth: ImapAuth;
   logger?: Logger;
   /**
    * Inactivity timeout for the socket, ms. Default 30000. On a half-open link the last thing the
@@ -54,7 +55,7 @@ export function createImapClient(options: ImapConnectOptions): ImapFlow {
     secure: endpoint.tls === "implicit",
     // true = STARTTLS required; undefined = upgrade when offered (CONTRACT.md: USE_TLS=false).
     ...(endpoint.tls === "starttls" ? { doSTARTTLS: true } : {}),
-    auth: { user: options.auth.username, pass: options.auth.password.reveal() },
+    auth: options.auth,
     tls: {
       rejectUnauthorized: tls.rejectUnauthorized,
       ...(tls.ca ? { ca: [tls.ca] } : {}),

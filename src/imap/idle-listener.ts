@@ -4,11 +4,13 @@ import type { Logger } from "../log/index.js";
 import { pause } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { createImapClient } from "./connect.js";
+import { type ImapLogin, imapLogin } from "./login.js";
 
 export interface IdleListenerOptions {
   endpoint: ServerEndpoint;
   tls: TlsSettings;
-  auth: AccountConfig["imap"];
+  /** The account whose login (password or access token, see imapLogin) the listener uses. */
+  account: AccountConfig;
   mailbox: string;
   logger: Logger;
   /** Called when the listener hears new mail (EXISTS), and once after each (re)connect. */
@@ -70,19 +72,23 @@ export class IdleListener {
     const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve()));
     let attempt = 0;
     while (!signal.aborted) {
-      const client = createImapClient({
-        endpoint: this.#o.endpoint,
-        tls: this.#o.tls,
-        auth: this.#o.auth,
-        logger: this.#o.logger,
-        socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
-      });
-      client.on("error", (error: unknown) =>
-        this.#o.logger.debug({ err: error }, "IDLE listener connection error"),
-      );
-      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
-      this.#client = client;
+      let client: ImapFlow | undefined;
+      let login: ImapLogin | undefined;
       try {
+        login = await imapLogin(this.#o.account, this.#o.tls, { signal, logger: this.#o.logger });
+        client = createImapClient({
+          endpoint: this.#o.endpoint,
+          tls: this.#o.tls,
+          auth: login.auth,
+          logger: this.#o.logger,
+          socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
+        });
+        client.on("error", (error: unknown) =>
+          this.#o.logger.debug({ err: error }, "IDLE listener connection error"),
+        );
+        const connection = client;
+        const closed = new Promise<void>((resolve) => connection.once("close", () => resolve()));
+        this.#client = client;
         await client.connect();
         await client.mailboxOpen(this.#o.mailbox);
         client.on("exists", () => this.#o.onChange());
@@ -92,12 +98,13 @@ export class IdleListener {
         this.#o.onChange();
         await Promise.race([closed, aborted]);
       } catch (error) {
+        if (client && (error as { authenticationFailed?: boolean })?.authenticationFailed) login?.refused();
         if (!signal.aborted) this.#o.logger.debug({ err: error }, "IDLE listener could not connect");
       } finally {
         this.#listening = false;
         this.#client = undefined;
-        client.removeAllListeners("exists");
-        client.close();
+        client?.removeAllListeners("exists");
+        client?.close();
       }
       if (signal.aborted) break;
       const delay = backoffDelay(attempt++, {

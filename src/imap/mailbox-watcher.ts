@@ -6,6 +6,7 @@ import { pause, withTimeout } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
 import { classifyImapError, createImapClient } from "./connect.js";
+import { type ImapLogin, imapLogin } from "./login.js";
 import { IdleListener } from "./idle-listener.js";
 import { Settlement } from "./settlement.js";
 import { runSyncCycle } from "./sync-cycle.js";
@@ -162,20 +163,24 @@ export class MailboxWatcher extends EventEmitter {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       this.#setHealth({ state: "connecting" });
-      const client = createImapClient({
-        endpoint: this.#o.endpoint,
-        tls: this.#o.tls,
-        auth: this.#o.account.imap,
-        logger: this.#log,
-        disableIdle: this.#o.idle === false,
-        socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
-      });
-      // Listeners first: no connection error may surface as an unhandled 'error' event.
-      client.on("error", (error: unknown) => this.#log.warn({ err: error }, "IMAP connection error"));
-      const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
-      this.#client = client;
+      let client: ImapFlow | undefined;
+      let login: ImapLogin | undefined;
       let listener: IdleListener | undefined;
       try {
+        login = await imapLogin(this.#o.account, this.#o.tls, { signal, logger: this.#log });
+        client = createImapClient({
+          endpoint: this.#o.endpoint,
+          tls: this.#o.tls,
+          auth: login.auth,
+          logger: this.#log,
+          disableIdle: this.#o.idle === false,
+          socketTimeoutMs: this.#o.socketTimeoutMs ?? 30_000,
+        });
+        // Listeners first: no connection error may surface as an unhandled 'error' event.
+        client.on("error", (error: unknown) => this.#log.warn({ err: error }, "IMAP connection error"));
+        const connection = client;
+        const closed = new Promise<void>((resolve) => connection.once("close", () => resolve()));
+        this.#client = client;
         await client.connect();
         await client.mailboxOpen(this.#o.mailbox);
         const canIdle = this.#o.idle !== false && client.capabilities.has("IDLE");
@@ -193,6 +198,8 @@ export class MailboxWatcher extends EventEmitter {
         // backoff again. Without this, every restart grew the delay until each blip cost 60 s.
         if (this.#health.state === "watching") attempt = 0;
         const e = classifyImapError(error, `${this.#o.endpoint.host}:${this.#o.endpoint.port}`);
+        // A refused access token is not offered again: the next attempt asks for a new one.
+        if (e instanceof AuthError && e.stage === "imap") login?.refused();
         const fatalKind = e instanceof AuthError || e instanceof TlsError;
         const failures = fatalKind ? this.#health.consecutiveAuthFailures + 1 : 0;
         this.#setHealth({
@@ -207,8 +214,8 @@ export class MailboxWatcher extends EventEmitter {
         }
       } finally {
         this.#client = undefined;
-        client.removeAllListeners("exists");
-        client.close();
+        client?.removeAllListeners("exists");
+        client?.close();
         await listener?.stop();
       }
       if (signal.aborted) break;
@@ -227,7 +234,7 @@ export class MailboxWatcher extends EventEmitter {
     const listener = new IdleListener({
       endpoint: this.#o.endpoint,
       tls: this.#o.tls,
-      auth: this.#o.account.imap,
+      account: this.#o.account,
       mailbox: this.#o.mailbox,
       logger: this.#log,
       onChange: () => this.kick(),

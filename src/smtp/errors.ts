@@ -111,6 +111,9 @@ function serverWords(err: NodemailerLikeError): string | undefined {
 /** Maps anything thrown by nodemailer (or the sender) to an EmailChannelError with stage "smtp". */
 export function mapSmtpError(error: unknown): EmailChannelError {
   if (error instanceof EmailChannelError) return error;
+  // An OAuth 2.0 token the sender could not get (see transportAuth): the token endpoint's own error.
+  const inner = (error as { cause?: unknown })?.cause;
+  if (inner instanceof EmailChannelError && inner.stage === "oauth2") return inner;
   const err = asNodemailer(error);
   const code = err.code ?? errorCode(error);
   const message = typeof err.message === "string" ? err.message : String(error);

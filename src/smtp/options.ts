@@ -28,8 +28,12 @@ export interface SmtpSenderOptions {
   port: number;
   /** TLS use; see SmtpSecureMode. Default `starttls`, or `implicit` when port is 465. */
   secure?: SmtpSecureMode;
-  /** Login. Without it the sender does not authenticate (a relay that trusts the network). */
-  auth?: { user: string; pass: string };
+  /**
+   * Login: a password, or OAuth 2.0 (AUTH XOAUTH2) with `accessToken`, asked for a token before the
+   * first login of each connection and again with `renew` true when the server refused the last one.
+   * Without it the sender does not authenticate (a relay that trusts the network).
+   */
+  auth?: SmtpAuth;
   tls?: {
     /** Extra trusted CA (PEM), added to the system CAs: a self-signed test server. */
     ca?: string | Buffer;
@@ -112,7 +116,38 @@ export function toTransportOptions(options: SmtpSenderOptions): SMTPPoolOptions 
     out.maxMessages = options.maxMessagesPerConnection ?? SMTP_DEFAULTS.maxMessagesPerConnection;
     out.idleTimeout = options.idleTimeout ?? SMTP_DEFAULTS.idleTimeout;
   }
-  if (options.auth) out.auth = { user: options.auth.user, pass: options.auth.pass };
+  if (options.auth) out.auth = transportAuth(options.auth) as SMTPPoolOptions["auth"];
   if (options.clientName) out.name = options.clientName;
   return out;
+}
+
+export type SmtpAuth =
+  | { user: string; pass: string }
+  | {
+      user: string;
+      accessToken: (renew: boolean) => Promise<{ value: string; expiresAt: number }>;
+    };
+
+/**
+ * nodemailer's auth: a password login, or XOAUTH2 whose tokens come from our provisionCallback. A
+ * token failure is handed over wrapped (nodemailer rewrites the code of the error it is given), and
+ * mapSmtpError unwraps it again.
+ */
+function transportAuth(auth: SmtpAuth): Record<string, unknown> {
+  if ("pass" in auth) return { user: auth.user, pass: auth.pass };
+  const source = auth.accessToken;
+  return {
+    type: "OAuth2",
+    user: auth.user,
+    provisionCallback: (
+      _user: string,
+      renew: boolean,
+      done: (error: Error | null, token?: string, expires?: number) => void,
+    ) => {
+      source(renew).then(
+        (t) => done(null, t.value, t.expiresAt),
+        (error: unknown) => done(new Error((error as Error)?.message ?? String(error), { cause: error })),
+      );
+    },
+  };
 }

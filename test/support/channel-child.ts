@@ -7,6 +7,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { createLogger, EmailChannel, loadConfig } from "../../src/index.js";
+import { smtpAuthFor } from "../../src/smtp/account-auth.js";
 import { SmtpSender } from "../../src/smtp/index.js";
 import { agent } from "./logging-agent.js";
 
@@ -25,7 +26,7 @@ const channel = new EmailChannel(agent, {
             host: config.smtp.host,
             port: config.smtp.port,
             secure: config.smtp.tls,
-            auth: { user: account.smtp.username, pass: account.smtp.password.reveal() },
+            auth: smtpAuthFor(account, config.tls),
             tls: { ...(config.tls.ca ? { ca: config.tls.ca } : {}) },
           });
           return {

@@ -8,7 +8,7 @@ const parseEnv = (text: string) =>
   Object.fromEntries(
     text
       .split("\n")
-      .filter((l) => /^[A-Z_]+=/.test(l))
+      .filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l))
       .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
   );
 

@@ -60,9 +60,9 @@ describe("loadConfig: CONTRACT.md keys", () => {
     const [acct] = cfg.accounts;
     expect(acct!.address).toBe("hello@x.test");
     expect(acct!.imap.username).toBe("hello@x.test");
-    expect(acct!.imap.password.reveal()).toBe(SECRET);
+    expect(acct!.imap.password?.reveal()).toBe(SECRET);
     expect(acct!.smtp.username).toBe("smtp-user");
-    expect(acct!.smtp.password.reveal()).toBe("smtp-secret-1");
+    expect(acct!.smtp.password?.reveal()).toBe("smtp-secret-1");
     expect(cfg.caldavUrl).toBe("http://localhost:8008/dav/cal/");
     expect(cfg.carddavUrl).toBe("http://localhost:8008/dav/card/");
     expect(cfg.watch.pollIntervalMs).toBe(45_000);
@@ -85,7 +85,7 @@ describe("loadConfig: CONTRACT.md keys", () => {
       "hello@cassey.ai*master",
       "alice@cassey.ai*master",
     ]);
-    expect(cfg.accounts.every((a) => a.imap.password.reveal() === SECRET)).toBe(true);
+    expect(cfg.accounts.every((a) => a.imap.password?.reveal() === SECRET)).toBe(true);
     expect(cfg.caldavUrl).toBe("http://localhost:8008");
     expect(cfg.watch.pollIntervalMs).toBe(30_000);
     // Defaults of the library's own keys.
@@ -139,7 +139,7 @@ describe("loadConfig: CONTRACT.md keys", () => {
     expect(cfg.smtp).toMatchObject({ host: "localhost", port: 3587 });
     expect(cfg.accounts[0]!.name).toBe("Cost ${not-a-var}");
     expect(cfg.accounts[0]!.imap.username).toBe("hello");
-    expect(cfg.accounts[0]!.smtp.password.reveal()).toBe(SECRET);
+    expect(cfg.accounts[0]!.smtp.password?.reveal()).toBe(SECRET);
   });
 
   it("keeps per-account credentials apart", async () => {
@@ -158,7 +158,7 @@ describe("loadConfig: CONTRACT.md keys", () => {
       ["hello", "hello", ["INBOX"]],
       ["support", "s2", ["INBOX", "Tickets"]],
     ]);
-    expect(cfg.accounts[1]!.smtp.password.reveal()).toBe("pw-s2-1");
+    expect(cfg.accounts[1]!.smtp.password?.reveal()).toBe("pw-s2-1");
   });
 
   it("reads rate-limit windows from the environment", async () => {

@@ -1,0 +1,123 @@
+import { inspect } from "node:util";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/index.js";
+import { ConfigError } from "../../../src/errors/index.js";
+
+const REFRESH = "1//refresh-Token-of-hello";
+const CLIENT_SECRET = "client-Secret-42";
+
+/** One account that signs in with OAuth 2.0 only (no password anywhere). */
+const oauthEnv = {
+  EMAIL_IMAP_SERVER: "imap.example.test:993",
+  EMAIL_SMTP_SERVER: "smtp.example.test:587",
+  EMAIL_IMAP_USERNAME: "hello@example.test",
+  EMAIL_MONITORED_ACCOUNTS: "hello@example.test",
+  EMAIL_OAUTH2_TOKEN_URL: "https://oauth2.example.test/token",
+  EMAIL_OAUTH2_CLIENT_ID: "client-1",
+  EMAIL_OAUTH2_CLIENT_SECRET: CLIENT_SECRET,
+  EMAIL_OAUTH2_REFRESH_TOKEN: REFRESH,
+};
+
+async function rejection(options: Parameters<typeof loadConfig>[0]): Promise<ConfigError> {
+  try {
+    await loadConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error("expected the configuration to be rejected");
+}
+
+describe("loadConfig: OAuth 2.0", () => {
+  it("an account with a refresh token needs no password; the grant is resolved with secrets kept secret", async () => {
+    const cfg = await loadConfig({ env: { ...oauthEnv, EMAIL_OAUTH2_SCOPE: "https://mail.google.com/" } });
+    const [account] = cfg.accounts;
+    expect(account!.imap).toEqual({ username: "hello@example.test" });
+    expect(account!.smtp).toEqual({ username: "hello@example.test" });
+    expect(account!.oauth2!.tokenUrl).toBe("https://oauth2.example.test/token");
+    expect(account!.oauth2!.clientId).toBe("client-1");
+    expect(account!.oauth2!.scope).toBe("https://mail.google.com/");
+    expect(account!.oauth2!.refreshToken.reveal()).toBe(REFRESH);
+    expect(account!.oauth2!.clientSecret!.reveal()).toBe(CLIENT_SECRET);
+    const printed = `${inspect(cfg, { depth: 10 })}${JSON.stringify(cfg)}`;
+    expect(printed).not.toContain(REFRESH);
+    expect(printed).not.toContain(CLIENT_SECRET);
+  });
+
+  it("without a refresh token the account logs in with its password (no grant)", async () => {
+    const { EMAIL_OAUTH2_REFRESH_TOKEN: _r, ...rest } = oauthEnv;
+    const cfg = await loadConfig({ env: { ...rest, EMAIL_IMAP_PASSWORD: "pw-123" } });
+    expect(cfg.accounts[0]!.oauth2).toBeUndefined();
+    expect(cfg.accounts[0]!.imap.password?.reveal()).toBe("pw-123");
+  });
+
+  it("a public client has no secret", async () => {
+    const { EMAIL_OAUTH2_CLIENT_SECRET: _s, ...rest } = oauthEnv;
+    const cfg = await loadConfig({ env: rest });
+    expect(cfg.accounts[0]!.oauth2!.clientSecret).toBeUndefined();
+  });
+
+  it("an account's own block overrides the top-level one key by key (a refresh token per account)", async () => {
+    const cfg = await loadConfig({
+      yaml: `
+channels:
+  email:
+    imap_server: "imap.example.test:993"
+    smtp_server: "smtp.example.test:587"
+    oauth2: { token_url: "https://login.example.test/token", client_id: "shared-client", client_secret: "${CLIENT_SECRET}" }
+    monitored_accounts:
+      - { address: a@example.test, username: a@example.test, oauth2: { refresh_token: "rt-a-0001" } }
+      - { address: b@example.test, username: b@example.test, oauth2: { refresh_token: "rt-b-0001", client_id: "own-client" } }
+      - { address: c@example.test, username: c@example.test, password: "pw-c-0001" }
+`,
+      env: {},
+    });
+    const [a, b, c] = cfg.accounts;
+    expect(a!.oauth2!.clientId).toBe("shared-client");
+    expect(a!.oauth2!.refreshToken.reveal()).toBe("rt-a-0001");
+    expect(b!.oauth2!.clientId).toBe("own-client");
+    expect(b!.oauth2!.tokenUrl).toBe("https://login.example.test/token");
+    expect(b!.oauth2!.clientSecret!.reveal()).toBe(CLIENT_SECRET);
+    expect(c!.oauth2).toBeUndefined();
+    expect(c!.imap.password?.reveal()).toBe("pw-c-0001");
+  });
+
+  it("refuses one refresh token for several accounts, naming the key and not the token", async () => {
+    const error = await rejection({
+      env: { ...oauthEnv, EMAIL_MONITORED_ACCOUNTS: "hello@example.test,alice@example.test" },
+    });
+    expect(error.message).toMatch(
+      /monitored_accounts\.0\.oauth2\.refresh_token: several accounts cannot share/,
+    );
+    expect(error.message).not.toContain(REFRESH);
+  });
+
+  it("refuses a refresh token without the token endpoint or the client id", async () => {
+    const { EMAIL_OAUTH2_TOKEN_URL: _u, ...noUrl } = oauthEnv;
+    expect((await rejection({ env: noUrl })).message).toMatch(
+      /channels\.email\.oauth2\.token_url: OAuth 2\.0 needs/,
+    );
+    const { EMAIL_OAUTH2_CLIENT_ID: _c, ...noClient } = oauthEnv;
+    const error = await rejection({ env: noClient });
+    expect(error.message).toMatch(/channels\.email\.oauth2\.client_id/);
+    expect(error.message).not.toContain(REFRESH);
+    expect(error.message).not.toContain(CLIENT_SECRET);
+  });
+
+  it("refuses CalDAV/CardDAV for an account that has OAuth 2.0 but no password (DAV logs in with Basic auth)", async () => {
+    const error = await rejection({ env: { ...oauthEnv, EMAIL_CALDAV_URL: "https://dav.example.test/" } });
+    expect(error.message).toMatch(
+      /monitored_accounts\.0\.password: CalDAV\/CardDAV log in with the account's password/,
+    );
+    const cfg = await loadConfig({
+      env: { ...oauthEnv, EMAIL_CALDAV_URL: "https://dav.example.test/", EMAIL_IMAP_PASSWORD: "dav-pw-1" },
+    });
+    expect(cfg.accounts[0]!.oauth2).toBeDefined();
+    expect(cfg.accounts[0]!.imap.password?.reveal()).toBe("dav-pw-1");
+  });
+
+  it("a bad token URL is named with what is expected", async () => {
+    const error = await rejection({ env: { ...oauthEnv, EMAIL_OAUTH2_TOKEN_URL: "not a url" } });
+    expect(error.message).toMatch(/oauth2\.token_url \(EMAIL_OAUTH2_TOKEN_URL\): expected an http\(s\) URL/);
+  });
+});
