@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Secret } from "../../../src/config/resolved.js";
 import { AuthError, NetworkError } from "../../../src/errors/index.js";
 import { AccessTokens, type OAuth2Grant, requestAccessToken } from "../../../src/oauth2/index.js";
+import { rejectionOf } from "../../support/errors.js";
 import { oauthStats } from "../../support/oauth.js";
 import { loadStackEnv } from "../../support/stack.js";
 
@@ -16,15 +17,6 @@ function grantFor(refreshToken: string, clientSecret = oauth!.clientSecret): OAu
     clientSecret: new Secret(clientSecret),
     refreshToken: new Secret(refreshToken),
   };
-}
-
-async function refusal(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a refusal");
 }
 
 describe.skipIf(!oauth)("OAuth 2.0 token endpoint (the stack's authorization server, RFC 6749 §6)", () => {
@@ -53,7 +45,7 @@ describe.skipIf(!oauth)("OAuth 2.0 token endpoint (the stack's authorization ser
   });
 
   it("an unknown refresh token is an AuthError that names the refusal and never the token", async () => {
-    const error = await refusal(requestAccessToken(grantFor("not-a-refresh-token-0000")));
+    const error = await rejectionOf(requestAccessToken(grantFor("not-a-refresh-token-0000")));
     expect(error).toBeInstanceOf(AuthError);
     expect(error).toMatchObject({ code: "OAUTH2_REFUSED", stage: "oauth2", retryable: false });
     expect(error.message).toMatch(/refused the refresh token grant \(invalid_grant: unknown or revoked/);
@@ -61,7 +53,9 @@ describe.skipIf(!oauth)("OAuth 2.0 token endpoint (the stack's authorization ser
   });
 
   it("a wrong client secret is refused as invalid_client; the secret is not repeated", async () => {
-    const error = await refusal(requestAccessToken(grantFor(assistant.refreshToken!, "wrong-secret-1234")));
+    const error = await rejectionOf(
+      requestAccessToken(grantFor(assistant.refreshToken!, "wrong-secret-1234")),
+    );
     expect(error).toMatchObject({
       code: "OAUTH2_REFUSED",
       details: { status: 401, error: "invalid_client" },
@@ -72,7 +66,7 @@ describe.skipIf(!oauth)("OAuth 2.0 token endpoint (the stack's authorization ser
 
   it("an endpoint nobody listens on is a retryable NetworkError", async () => {
     const grant = { ...grantFor(assistant.refreshToken!), tokenUrl: `http://${stack.host}:9/token` };
-    const error = await refusal(requestAccessToken(grant, { timeoutMs: 5000 }));
+    const error = await rejectionOf(requestAccessToken(grant, { timeoutMs: 5000 }));
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ code: "OAUTH2_NETWORK", retryable: true });
   });

@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { ConfigError } from "../../../src/errors/index.js";
+import { rejectionOf } from "../../support/errors.js";
 
 const REFRESH = "1//refresh-Token-of-hello";
 const CLIENT_SECRET = "client-Secret-42";
@@ -19,13 +20,9 @@ const oauthEnv = {
 };
 
 async function rejection(options: Parameters<typeof loadConfig>[0]): Promise<ConfigError> {
-  try {
-    await loadConfig(options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error("expected the configuration to be rejected");
+  const error = await rejectionOf(loadConfig(options));
+  expect(error).toBeInstanceOf(ConfigError);
+  return error as ConfigError;
 }
 
 describe("loadConfig: OAuth 2.0", () => {

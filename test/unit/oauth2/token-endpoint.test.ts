@@ -7,6 +7,7 @@ import {
   requestAccessToken,
   type TokenFetch,
 } from "../../../src/oauth2/index.js";
+import { rejectionOf } from "../../support/errors.js";
 
 /**
  * What the token client makes of the answers a provider may give (RFC 6749 §5.1, §5.2), including
@@ -30,15 +31,6 @@ function answering(...answers: { status?: number; body: unknown }[]) {
     return new Response(text, { status: a.status ?? 200, headers: { "content-type": "application/json" } });
   };
   return { fetch, forms };
-}
-
-async function failure(work: Promise<unknown>): Promise<Error> {
-  try {
-    await work;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("requestAccessToken", () => {
@@ -71,14 +63,14 @@ describe("requestAccessToken", () => {
       { token_type: "Bearer" },
       { access_token: "x", token_type: "mac" },
     ]) {
-      const error = await failure(requestAccessToken(grant, answering({ body })));
+      const error = await rejectionOf(requestAccessToken(grant, answering({ body })));
       expect(error).toBeInstanceOf(ServerError);
       expect(error).toMatchObject({ code: "OAUTH2_BAD_RESPONSE", retryable: true });
     }
   });
 
   it("a refused grant is a non-retryable AuthError; an outage or rate limit is retryable", async () => {
-    const refused = await failure(
+    const refused = await rejectionOf(
       requestAccessToken(
         grant,
         answering({
@@ -92,18 +84,18 @@ describe("requestAccessToken", () => {
       "https://login.example.test/oauth2/token refused the refresh token grant (invalid_grant: AADSTS70008: expired)",
     );
     for (const status of [429, 500, 503]) {
-      const error = await failure(requestAccessToken(grant, answering({ status, body: "busy" })));
+      const error = await rejectionOf(requestAccessToken(grant, answering({ status, body: "busy" })));
       expect(error).toMatchObject({ code: "OAUTH2_UNAVAILABLE", status, retryable: true });
     }
     // A 400 for another reason (a malformed request) is not the grant's fault and not worth repeating.
-    const malformed = await failure(
+    const malformed = await rejectionOf(
       requestAccessToken(grant, answering({ status: 400, body: { error: "invalid_request" } })),
     );
     expect(malformed).toMatchObject({ code: "OAUTH2_UNAVAILABLE", retryable: false });
   });
 
   it("never puts the refresh token or the client secret into an error, even when the provider echoes them", async () => {
-    const error = await failure(
+    const error = await rejectionOf(
       requestAccessToken(
         grant,
         answering({
