@@ -14,11 +14,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger, EmailChannel, loadConfig, type MessageFormat } from "../../src/index.js";
 import { stackChannel, stackChannelEnv } from "../support/channel.js";
 import { purgeMailbox, readMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { issuedAccessTokens } from "../support/oauth.js";
 import { deliverRaw, loadStackEnv } from "../support/stack.js";
 import { bare, sleep, waitFor, withMessageId } from "./helpers.js";
 
 const stack = loadStackEnv();
 const { assistant, hello, support, alice, bob, mallory } = stack.users;
+/** The stack's OAuth 2.0 provider (absent on Stalwart: the secrets run then has no OAuth account). */
+const oauth = stack.oauth;
 const channels: EmailChannel[] = [];
 
 beforeEach(async () => {
@@ -102,8 +105,9 @@ describe("secrets never reach a log line", () => {
     const stateDir = mkdtempSync(join(tmpdir(), "ec-proof-secrets-"));
     const wrong = `wrong-${randomUUID()}`;
     const file = join(stateDir, "config.yaml");
-    // Two accounts with their own credentials: the assistant's real one and support with a wrong
-    // password (IMAP and DAV both refuse it). Both DAV URLs are Radicale (real Basic auth).
+    // Three accounts with their own credentials: the assistant's real one, support with a wrong
+    // password (IMAP and DAV both refuse it), and hello on OAuth 2.0 for IMAP and SMTP (its password
+    // for DAV only). Both DAV URLs are Radicale (real Basic auth).
     writeFileSync(
       file,
       [
@@ -112,6 +116,12 @@ describe("secrets never reach a log line", () => {
         "    monitored_accounts:",
         `      - { address: ${assistant.address}, username: ${assistant.address}, password: "${assistant.password}" }`,
         `      - { address: ${support.address}, username: ${support.address}, password: "${wrong}" }`,
+        ...(oauth
+          ? [
+              `      - { address: ${hello.address}, username: ${hello.address}, password: "${hello.password}", oauth2: { refresh_token: "${hello.refreshToken}" } }`,
+              `    oauth2: { token_url: "${oauth.tokenUrl}", client_id: "${oauth.clientId}", client_secret: "${oauth.clientSecret}" }`,
+            ]
+          : []),
         `    caldav_url: "${stack.radicaleUrl}"`,
         `    carddav_url: "${stack.radicaleUrl}"`,
         "",
@@ -135,6 +145,10 @@ describe("secrets never reach a log line", () => {
     await channel.start();
     const sent = await sendAs(alice, { to: assistant.address, subject: "Secrets?", text: "Any secrets?" });
     await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === sent), { timeoutMs: 60_000 });
+    if (oauth) {
+      const toHello = await sendAs(alice, { to: hello.address, subject: "Tokens?", text: "Any tokens?" });
+      await waitForMail(alice, (ms) => ms.some((m) => m.inReplyTo === toHello), { timeoutMs: 60_000 });
+    }
     await channel.sendMessage("proof-secrets", "A new conversation", {
       to: bob.address,
       subject: "Hello Bob",
@@ -156,6 +170,16 @@ describe("secrets never reach a log line", () => {
       secrets.set(b64(`${user}\u0000${user}\u0000${pass}`), `AUTH PLAIN (authzid) of ${user}`);
       secrets.set(encodeURIComponent(pass), `url-encoded password of ${user}`);
     }
+    if (oauth) {
+      secrets.set(oauth.clientSecret, "OAuth 2.0 client secret");
+      for (const u of Object.values(stack.users))
+        if (u.refreshToken) secrets.set(u.refreshToken, `refresh token of ${u.address}`);
+      for (const token of await issuedAccessTokens(oauth)) {
+        const b64 = (s: string) => Buffer.from(s).toString("base64");
+        secrets.set(token, "an access token");
+        secrets.set(b64(`user=${hello.address}\u0001auth=Bearer ${token}\u0001\u0001`), "an XOAUTH2 login");
+      }
+    }
     const scan = (candidates: string[]) => {
       const found: string[] = [];
       for (const line of candidates) {
@@ -176,6 +200,10 @@ describe("secrets never reach a log line", () => {
         `{"msg":"AUTH PLAIN ${Buffer.from(`\u0000${alice.address}\u0000${alice.password}`).toString("base64")}"}`,
       ]),
     ).toHaveLength(1);
+    if (oauth) {
+      const [token] = await issuedAccessTokens(oauth);
+      expect(scan([`{"msg":"logged in with ${token}"}`])).toHaveLength(1);
+    }
     const leaks = scan(lines);
     // The run did go through every path that handles a secret: logins (one refused), DAV with Basic
     // auth (one refused), SMTP AUTH, and the trace lines of the protocol clients.
@@ -185,7 +213,14 @@ describe("secrets never reach a log line", () => {
       imapLoginRefused: /IMAP login refused/.test(text),
       davRefused: /"status":401/.test(text),
       smtpSent: /"msg":"sent"/.test(text),
-    }).toEqual({ protocolChatter: true, imapLoginRefused: true, davRefused: true, smtpSent: true });
+      oauthTokenIssued: oauth ? /OAuth 2\.0 access token issued/.test(text) : true,
+    }).toEqual({
+      protocolChatter: true,
+      imapLoginRefused: true,
+      davRefused: true,
+      smtpSent: true,
+      oauthTokenIssued: true,
+    });
     console.log(`[proof] secrets in logs: ${leaks.length} in ${lines.length} lines at level trace`);
     expect(leaks).toEqual([]);
   }, 120_000);

@@ -20,6 +20,12 @@ export async function oauthStats(oauth: StackOAuth): Promise<OAuthStats> {
   return (await res.json()) as OAuthStats;
 }
 
+/** The last access tokens the server issued (up to 100), to look for in logs. */
+export async function issuedAccessTokens(oauth: StackOAuth): Promise<string[]> {
+  const res = await fetch(new URL("admin/issued", oauth.url));
+  return ((await res.json()) as { tokens: string[] }).tokens;
+}
+
 /** Every access token issued so far stops being valid (as if revoked, or an hour later). */
 export async function expireAccessTokens(oauth: StackOAuth): Promise<number> {
   const res = await fetch(new URL("admin/expire", oauth.url), { method: "POST" });

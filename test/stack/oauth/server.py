@@ -13,6 +13,7 @@ It plays the part Google's or Microsoft's token service plays for a hosted mailb
                       or an hour passing) - refresh tokens stay valid
   POST /admin/ttl     seconds=N: lifetime of the tokens issued from now on
   GET  /admin/stats   how many grants, introspections and refusals so far
+  GET  /admin/issued  the last 100 access tokens issued (a test scans its logs for them)
 
 Usage: server.py CONFIG.json   (host, port, client_id, client_secret, refresh_tokens: {token: user})
 """
@@ -30,6 +31,7 @@ with open(sys.argv[1], encoding="utf-8") as f:
 
 LOCK = threading.Lock()
 ACCESS = {}  # access token -> (user, expires at)
+ISSUED = []  # the last access tokens issued, newest last
 STATS = {"grants": 0, "introspections": 0, "active": 0, "refused": 0}
 TTL = [3600]
 
@@ -71,6 +73,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/admin/stats":
             with LOCK:
                 return self.reply(200, dict(STATS, live=len(ACCESS), ttl=TTL[0]))
+        if self.path == "/admin/issued":
+            with LOCK:
+                return self.reply(200, {"tokens": list(ISSUED)})
         self.reply(404, {"error": "not_found"})
 
     def do_POST(self):
@@ -107,6 +112,8 @@ class Handler(BaseHTTPRequestHandler):
                 )
             token = secrets.token_urlsafe(32)
             ACCESS[token] = (user, time.time() + TTL[0])
+            ISSUED.append(token)
+            del ISSUED[:-100]
             STATS["grants"] += 1
             ttl = TTL[0]
         self.reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "mail"})
