@@ -20,7 +20,7 @@ async function checkImap(config: ResolvedConfig, account: AccountConfig): Promis
   try {
     login = await imapLogin(account, config.tls);
   } catch (error) {
-    return { ...base, ok: false, detail: explainFailure(error, "OAuth 2.0") };
+    return { ...base, ok: false, detail: explainFailure(error, "IMAP") };
   }
   const client = createImapClient({
     endpoint: config.imap,

@@ -11,6 +11,12 @@ export function explainFailure(error: unknown, service: string): string {
   const kinds = chain.map((e) => (e as { kind?: string }).kind).filter(Boolean);
   const text = chain.map((e) => (e instanceof Error ? e.message : String(e))).join(" | ");
   const has = (c: string) => codes.includes(c) || text.includes(c);
+  const oauth = chain.find((e) => (e as { stage?: string }).stage === "oauth2") as Error | undefined;
+  if (oauth) {
+    if (codes.includes("OAUTH2_REFUSED"))
+      return `OAuth 2.0: ${firstLine(oauth.message)} (check token_url, client_id and client_secret; a revoked or expired refresh token needs the user's consent again)`;
+    return `OAuth 2.0 token endpoint: ${firstLine(oauth.message)}`;
+  }
   if (has("ENOTFOUND") || has("EAI_AGAIN"))
     return `DNS: the host name of the ${service} server does not resolve (check the host in the config)`;
   if (has("ECONNREFUSED"))

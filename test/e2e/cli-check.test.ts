@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { stackChannelEnv } from "../support/channel.js";
+import { oauthChannelEnv } from "../support/oauth.js";
 import { loadStackEnv } from "../support/stack.js";
 
 const run = promisify(execFile);
@@ -48,6 +49,28 @@ describe("email-channel check against the real stack", () => {
     expect(out).toMatch(/FAIL\s+smtp\s+.*authentication failed/);
     expect(out).not.toContain("wrong-password-123");
   });
+
+  it.skipIf(!stack.oauth)(
+    "checks IMAP and SMTP on OAuth 2.0 tokens, and names a refused refresh token",
+    async () => {
+      const oauthEnv = { ...stackChannelEnv(stack), ...oauthChannelEnv(stack, stack.users.assistant) };
+      const good = await check(oauthEnv);
+      expect(
+        good.out
+          .trim()
+          .split("\n")
+          .map((l) => l.split(/\s+/).slice(0, 2).join(" "))
+          .sort(),
+      ).toEqual(["ok imap", "ok smtp"]);
+      expect(good.code).toBe(0);
+      const bad = await check({ ...oauthEnv, EMAIL_OAUTH2_REFRESH_TOKEN: "revoked-refresh-token-999" });
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/FAIL\s+imap\s+.*refused the refresh token grant \(invalid_grant/);
+      expect(bad.out).toMatch(/FAIL\s+smtp\s+.*refused the refresh token grant \(invalid_grant/);
+      expect(bad.out).not.toContain("revoked-refresh-token-999");
+      expect(bad.out).not.toContain(stack.oauth!.clientSecret);
+    },
+  );
 
   it("names the certificate problem when the self-signed CA is not configured", async () => {
     const { code, out } = await check({ ...base(), EMAIL_TLS_CA_FILE: undefined });
