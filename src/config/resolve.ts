@@ -82,10 +82,14 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
     }
     const oauth2 = resolveOAuth2(ownOAuth2, cfg.oauth2, path, issues);
     if (!username) {
-      if (cfg.login_template) username = cfg.login_template.replaceAll("%u", address);
+      // A bearer token is the user's own: an OAuth account logs in as itself, never through the
+      // master-user template (its login name defaults to the shared one, else to its address).
+      if (oauth2) username = !shared && cfg.imap_username ? cfg.imap_username : address;
+      else if (cfg.login_template) username = cfg.login_template.replaceAll("%u", address);
       else if (!shared && cfg.imap_username) username = cfg.imap_username;
     }
-    if (!password) password = cfg.imap_password;
+    // With a login template the shared password is the master user's: not this OAuth account's.
+    if (!password && !(oauth2 && cfg.login_template)) password = cfg.imap_password;
     if (!username) {
       issues.push({
         path: `${path}.username`,

@@ -79,6 +79,31 @@ channels:
     expect(c!.imap.password?.reveal()).toBe("pw-c-0001");
   });
 
+  it("an OAuth account logs in as itself: its address by default, never through the master-user template", async () => {
+    const cfg = await loadConfig({
+      yaml: `
+channels:
+  email:
+    imap_server: "imap.example.test:993"
+    smtp_server: "smtp.example.test:587"
+    login_template: "%u*master"
+    imap_password: "master-pw-1"
+    oauth2: { token_url: "https://login.example.test/token", client_id: "c" }
+    monitored_accounts:
+      - { address: A@example.test, oauth2: { refresh_token: "rt-a-0001" } }
+      - b@example.test
+`,
+      env: {},
+    });
+    expect(cfg.accounts.map((a) => [a.imap.username, a.smtp.username, a.oauth2 !== undefined])).toEqual([
+      ["a@example.test", "a@example.test", true],
+      ["b@example.test*master", "b@example.test*master", false],
+    ]);
+    // The shared password is the master user's: the OAuth account does not get it (nor use it for DAV).
+    expect(cfg.accounts[0]!.imap.password).toBeUndefined();
+    expect(cfg.accounts[1]!.imap.password?.reveal()).toBe("master-pw-1");
+  });
+
   it("refuses one refresh token for several accounts, naming the key and not the token", async () => {
     const error = await rejection({
       env: { ...oauthEnv, EMAIL_MONITORED_ACCOUNTS: "hello@example.test,alice@example.test" },
