@@ -16,6 +16,7 @@ import type { WatcherHealth } from "../imap/types.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { ConvertPool, convertMessage } from "../mime/index.js";
 import { KeyedQueue } from "../runtime/keyed-queue.js";
+import { accessTokensFor, rotatedRefreshTokensIn } from "../oauth2/index.js";
 import { openSqliteStore } from "../store/index.js";
 import { deliveryReportHandler } from "./delivery-reports.js";
 import type { StateStore } from "../store/types.js";
@@ -135,6 +136,10 @@ export class EmailChannel extends BaseChannel {
       ownAddresses,
       contacts: contactsAllowlist(profileIndex),
     });
+    // OAuth 2.0 accounts keep a refresh token their provider rotates in the store, across restarts.
+    for (const a of c.accounts)
+      if (a.oauth2)
+        accessTokensFor(a.oauth2, c.tls, log).keepRotated(rotatedRefreshTokensIn(store, a.address, a.oauth2));
     const senders = buildSenders(c, log, this.#options.senderFactory);
     const { dispatcher, sentFolder } = buildOutbox({ c, store, senders, log, events: this.events });
     const outbound = new Outbound({

@@ -16,6 +16,16 @@ export interface AccessTokensOptions extends Omit<TokenRequestOptions, "signal">
   logger?: Logger;
 }
 
+/**
+ * Where a refresh token the provider rotated is kept across restarts (the channel: its state store).
+ * Providers with reuse detection revoke the whole grant when an already-rotated token comes back, so
+ * a restart must not fall back to the configured one once it has been replaced.
+ */
+export interface RotatedRefreshTokens {
+  load(): string | undefined;
+  save(refreshToken: string): void;
+}
+
 /** An access token and when it stops being used (epoch ms). */
 export interface AccessToken {
   value: string;
@@ -35,6 +45,7 @@ export class AccessTokens {
   #refreshToken: Secret;
   #current: AccessToken | undefined;
   #pending: Promise<AccessToken> | undefined;
+  #rotated: RotatedRefreshTokens | undefined;
 
   constructor(grant: OAuth2Grant, options: AccessTokensOptions = {}) {
     this.#grant = grant;
@@ -53,6 +64,16 @@ export class AccessTokens {
     return waitFor(this.#pending, options.signal);
   }
 
+  /**
+   * Keeps rotated refresh tokens in `rotated` from now on, and continues from the one kept there by
+   * an earlier run, if any.
+   */
+  keepRotated(rotated: RotatedRefreshTokens): void {
+    this.#rotated = rotated;
+    const kept = rotated.load();
+    if (kept) this.#refreshToken = new Secret(kept);
+  }
+
   /** A server refused `value`: the next get() asks for a new one (an older refusal changes nothing). */
   invalidate(value: string): void {
     if (this.#current?.value === value) this.#current = undefined;
@@ -64,7 +85,12 @@ export class AccessTokens {
     const now = (this.#o.now ?? Date.now)();
     if (issued.refreshToken && issued.refreshToken !== this.#refreshToken.reveal()) {
       this.#refreshToken = new Secret(issued.refreshToken);
-      this.#o.logger?.info("the OAuth 2.0 provider rotated the refresh token; using the new one");
+      this.#rotated?.save(issued.refreshToken);
+      this.#o.logger?.info(
+        this.#rotated
+          ? "the OAuth 2.0 provider rotated the refresh token; the new one is kept in the state store"
+          : "the OAuth 2.0 provider rotated the refresh token; using the new one (in memory)",
+      );
     }
     // Never less than half the token's own life: a provider issuing 90 s tokens still gets reuse.
     const life = issued.expiresAt !== undefined ? issued.expiresAt - now : assumedLifetimeMs;

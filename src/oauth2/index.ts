@@ -3,6 +3,8 @@ export {
   accessTokensFor,
   type AccessToken,
   type AccessTokensOptions,
+  type RotatedRefreshTokens,
 } from "./access-tokens.js";
+export { rotatedRefreshTokensIn } from "./rotated-store.js";
 export { requestAccessToken, type TokenRequestOptions } from "./token-endpoint.js";
 export type { IssuedToken, OAuth2Grant, TokenFetch } from "./types.js";

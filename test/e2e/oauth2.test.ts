@@ -1,11 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from "vitest";
 import type { EmailChannel, EmailChannelOptions, WatcherHealth } from "../../src/index.js";
 import { loadConfig } from "../../src/index.js";
 import { SmtpSender } from "../../src/smtp/index.js";
 import { smtpAuthFor } from "../../src/smtp/account-auth.js";
 import { stackChannel, stackChannelEnv } from "../support/channel.js";
 import { purgeMailbox, sendAs, waitForMail } from "../support/mail.js";
-import { expireAccessTokens, oauthChannelEnv, oauthStats } from "../support/oauth.js";
+import { expireAccessTokens, oauthChannelEnv, oauthStats, rotateRefreshTokens } from "../support/oauth.js";
 import { loadStackEnv, restoreStack, stackCtl } from "../support/stack.js";
 
 const stack = loadStackEnv();
@@ -126,6 +129,40 @@ describe.skipIf(!oauth)(
       } finally {
         await sender.close();
       }
+    });
+
+    it("a refresh token the provider rotates is kept in the state store: a restart goes on from it", async () => {
+      const { support } = stack.users;
+      const stateDir = mkdtempSync(join(tmpdir(), "ec-oauth-rotation-"));
+      const env = { ...oauthChannelEnv(stack, support) };
+      await rotateRefreshTokens(oauth!, support, true);
+      onTestFinished(() => rotateRefreshTokens(oauth!, support, false));
+      const run = async (dir: string) => {
+        const made = await stackChannel(async () => "x", { accounts: ["support"], env, stateDir: dir });
+        channel = made.channel;
+        const settled = new Promise<WatcherHealth>((resolve) =>
+          made.channel.events.on("health", (h: WatcherHealth) => {
+            if (h.state === "watching" || h.state === "failed") resolve(h);
+          }),
+        );
+        await made.channel.start().catch(() => undefined);
+        const health = await settled;
+        await made.channel.stop();
+        channel = undefined;
+        return health;
+      };
+      // First run: the configured refresh token is used once and rotated (the provider revokes it).
+      expect((await run(stateDir)).state).toBe("watching");
+      // A restart from the same state dir goes on from the rotated token (and rotates it again).
+      expect((await run(stateDir)).state).toBe("watching");
+      // Control: the same configuration without that state is refused: the configured token is spent.
+      const fresh = await run(mkdtempSync(join(tmpdir(), "ec-oauth-rotation-")));
+      expect(fresh.state).toBe("failed");
+      expect(fresh.lastError?.code).toBe("OAUTH2_REFUSED");
+      // The store keeps the token under a hash of the configured one, never the configured token itself.
+      const db = readFileSync(join(stateDir, "state.sqlite"));
+      expect(db.includes(support.refreshToken!)).toBe(false);
+      expect(statSync(join(stateDir, "state.sqlite")).mode & 0o777).toBe(0o600);
     });
 
     it("a refresh token the provider refuses stops the account with a clear error", async () => {

@@ -26,6 +26,18 @@ export async function issuedAccessTokens(oauth: StackOAuth): Promise<string[]> {
   return ((await res.json()) as { tokens: string[] }).tokens;
 }
 
+/**
+ * Turns refresh-token rotation on or off for one user: while on, every grant returns a new refresh
+ * token and revokes the one used; off restores the user's configured refresh token.
+ */
+export async function rotateRefreshTokens(oauth: StackOAuth, user: StackUser, on: boolean): Promise<void> {
+  await fetch(new URL("admin/rotation", oauth.url), {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ user: user.address, on: on ? "1" : "0" }),
+  });
+}
+
 /** Every access token issued so far stops being valid (as if revoked, or an hour later). */
 export async function expireAccessTokens(oauth: StackOAuth): Promise<number> {
   const res = await fetch(new URL("admin/expire", oauth.url), { method: "POST" });

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { EmailChannelError } from "../../errors/index.js";
@@ -22,10 +22,15 @@ export interface SqliteStoreOptions {
  * Opens (and migrates) the embedded SQLite state store (WAL journal).
  */
 export function openSqliteStore(options: SqliteStoreOptions): StateStore {
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  const onDisk = options.path !== ":memory:";
+  // The store holds mail metadata and secrets (the threading key, rotated OAuth 2.0 refresh tokens):
+  // a folder and a file it creates are its owner's only (SQLite gives -wal and -shm the file's mode).
+  if (onDisk) mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+  const created = onDisk && !existsSync(options.path);
   let db: Database.Database;
   try {
     db = new Database(options.path);
+    if (created) chmodSync(options.path, 0o600);
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     db.pragma("journal_mode = WAL");
     // WAL + NORMAL: a committed transaction survives a process crash (SIGKILL), which is what the

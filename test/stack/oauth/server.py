@@ -14,6 +14,9 @@ It plays the part Google's or Microsoft's token service plays for a hosted mailb
   POST /admin/ttl     seconds=N: lifetime of the tokens issued from now on
   GET  /admin/stats   how many grants, introspections and refusals so far
   GET  /admin/issued  the last 100 access tokens issued (a test scans its logs for them)
+  POST /admin/rotation  user=ADDRESS&on=1: every grant for that user issues a new refresh token and
+                      revokes the one used (as providers with rotation and reuse detection do);
+                      on=0 ends it and restores the user's configured refresh token
 
 Usage: server.py CONFIG.json   (host, port, client_id, client_secret, refresh_tokens: {token: user})
 """
@@ -34,6 +37,8 @@ ACCESS = {}  # access token -> (user, expires at)
 ISSUED = []  # the last access tokens issued, newest last
 STATS = {"grants": 0, "introspections": 0, "active": 0, "refused": 0}
 TTL = [3600]
+CONFIGURED = dict(CONFIG["refresh_tokens"])  # refresh token -> user, as configured
+ROTATING = set()  # users whose refresh tokens rotate
 
 
 def client_of(handler, form):
@@ -89,6 +94,18 @@ class Handler(BaseHTTPRequestHandler):
                 count = len(ACCESS)
                 ACCESS.clear()
             return self.reply(200, {"expired": count})
+        if self.path == "/admin/rotation":
+            user = form.get("user", "")
+            with LOCK:
+                if form.get("on") == "1":
+                    ROTATING.add(user)
+                else:
+                    ROTATING.discard(user)
+                    tokens = CONFIG["refresh_tokens"]
+                    for token in [t for t, u in tokens.items() if u == user]:
+                        del tokens[token]
+                    tokens.update({t: u for t, u in CONFIGURED.items() if u == user})
+            return self.reply(200, {"rotating": sorted(ROTATING)})
         if self.path == "/admin/ttl":
             with LOCK:
                 TTL[0] = int(form.get("seconds", "3600"))
@@ -116,7 +133,13 @@ class Handler(BaseHTTPRequestHandler):
             del ISSUED[:-100]
             STATS["grants"] += 1
             ttl = TTL[0]
-        self.reply(200, {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "mail"})
+            answer = {"access_token": token, "token_type": "Bearer", "expires_in": ttl, "scope": "mail"}
+            if user in ROTATING:
+                del CONFIG["refresh_tokens"][form["refresh_token"]]
+                rotated = secrets.token_urlsafe(32)
+                CONFIG["refresh_tokens"][rotated] = user
+                answer["refresh_token"] = rotated
+        self.reply(200, answer)
 
     def introspect(self, form):
         with LOCK:

@@ -173,4 +173,19 @@ describe("AccessTokens", () => {
     release();
     expect((await other).value).toBe("shared");
   });
+
+  it("keepRotated: goes on from a kept token and keeps each rotation", async () => {
+    const kept: string[] = ["refresh-kept"];
+    const { fetch, forms } = answering(
+      { body: { access_token: "at-1", expires_in: 1, refresh_token: "refresh-next" } },
+      { body: { access_token: "at-2", expires_in: 3600 } },
+    );
+    const tokens = new AccessTokens(grant, { fetch, marginMs: 0 });
+    tokens.keepRotated({ load: () => kept.at(-1), save: (t) => kept.push(t) });
+    await tokens.get();
+    tokens.invalidate("at-1");
+    await tokens.get();
+    expect(forms.map((f) => f.get("refresh_token"))).toEqual(["refresh-kept", "refresh-next"]);
+    expect(kept).toEqual(["refresh-kept", "refresh-next"]);
+  });
 });
