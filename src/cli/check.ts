@@ -53,7 +53,7 @@ async function checkImap(config: ResolvedConfig, account: AccountConfig): Promis
     return {
       ...base,
       ok: true,
-      detail: `${config.imap.host}:${config.imap.port} ${tls}, ${caps.has("IDLE") ? "IDLE" : "no IDLE (polling)"}, ${boxes.length} mailboxes`,
+      detail: `${config.imap.host}:${config.imap.port} ${tls}, ${account.oauth2 ? "OAuth 2.0, " : ""}${caps.has("IDLE") ? "IDLE" : "no IDLE (polling)"}, ${boxes.length} mailboxes`,
     };
   } catch (error) {
     return { ...base, ok: false, detail: explainFailure(classifyImapError(error, config.imap.host), "IMAP") };
@@ -81,7 +81,7 @@ async function checkSmtp(config: ResolvedConfig, account: AccountConfig): Promis
     return {
       ...base,
       ok: true,
-      detail: `${config.smtp.host}:${config.smtp.port} ${config.smtp.tls === "implicit" ? "implicit TLS" : config.smtp.tls === "starttls" ? "STARTTLS" : "opportunistic TLS"}, AUTH accepted`,
+      detail: `${config.smtp.host}:${config.smtp.port} ${config.smtp.tls === "implicit" ? "implicit TLS" : config.smtp.tls === "starttls" ? "STARTTLS" : "opportunistic TLS"}, ${account.oauth2 ? "XOAUTH2" : "AUTH"} accepted`,
     };
   } catch (error) {
     return { ...base, ok: false, detail: explainFailure(error, "SMTP") };

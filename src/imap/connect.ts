@@ -84,6 +84,8 @@ export function classifyImapError(error: unknown, where: string): EmailChannelEr
     serverResponseCode?: string;
     code?: string;
     message?: string;
+    /** The server's RFC 7628 error for a refused bearer token (status, scope, schemes). */
+    oauthError?: { status?: unknown; scope?: unknown };
   };
   const text = e?.responseText ?? e?.message ?? String(error);
   if (
@@ -91,7 +93,17 @@ export function classifyImapError(error: unknown, where: string): EmailChannelEr
     e?.serverResponseCode === "AUTHENTICATIONFAILED" ||
     /AUTHENTICATIONFAILED|authentication failed/i.test(text)
   ) {
-    return new AuthError(`IMAP login refused at ${where}: ${text}`, {
+    // A refused bearer token: the server says why (RFC 7628 §3.2.2), e.g. the scope it needs.
+    const oauth = e?.oauthError;
+    const why = oauth
+      ? ` (OAuth 2.0: ${[
+          typeof oauth.status === "string" ? `status ${oauth.status}` : undefined,
+          typeof oauth.scope === "string" ? `scope needed: ${oauth.scope}` : undefined,
+        ]
+          .filter(Boolean)
+          .join(", ")})`
+      : "";
+    return new AuthError(`IMAP login refused at ${where}: ${text}${why}`, {
       code: "IMAP_AUTH_FAILED",
       stage: "imap",
       cause: error,

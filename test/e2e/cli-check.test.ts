@@ -62,6 +62,8 @@ describe("email-channel check against the real stack", () => {
           .map((l) => l.split(/\s+/).slice(0, 2).join(" "))
           .sort(),
       ).toEqual(["ok imap", "ok smtp"]);
+      expect(good.out).toMatch(/ok\s+imap\s+assistant@example\.test\s+.*STARTTLS, OAuth 2\.0, IDLE/);
+      expect(good.out).toMatch(/ok\s+smtp\s+assistant@example\.test\s+.*XOAUTH2 accepted/);
       expect(good.code).toBe(0);
       const bad = await check({ ...oauthEnv, EMAIL_OAUTH2_REFRESH_TOKEN: "revoked-refresh-token-999" });
       expect(bad.code).toBe(1);
