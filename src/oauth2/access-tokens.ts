@@ -36,8 +36,8 @@ export interface AccessToken {
  * The access tokens of one account: one request to the token endpoint at a time, whoever asks (the
  * IMAP watchers, the IDLE listeners, the SMTP pool, the Sent-folder client share it); the token is
  * reused until shortly before it expires or until a server refuses it (invalidate); a refresh token
- * the provider rotates is used from then on (kept in memory: a restart starts from the configured one,
- * which providers that rotate keep valid for a while).
+ * the provider rotates is used from then on, and kept where keepRotated says (the channel: its state
+ * store) so that a restart goes on from it.
  */
 export class AccessTokens {
   readonly #grant: OAuth2Grant;
@@ -85,9 +85,16 @@ export class AccessTokens {
     const now = (this.#o.now ?? Date.now)();
     if (issued.refreshToken && issued.refreshToken !== this.#refreshToken.reveal()) {
       this.#refreshToken = new Secret(issued.refreshToken);
-      this.#rotated?.save(issued.refreshToken);
+      let kept = false;
+      try {
+        this.#rotated?.save(issued.refreshToken);
+        kept = this.#rotated !== undefined;
+      } catch (error) {
+        // The token is still good for this process; only a restart would fall back to an older one.
+        this.#o.logger?.warn({ err: error }, "could not keep the rotated OAuth 2.0 refresh token");
+      }
       this.#o.logger?.info(
-        this.#rotated
+        kept
           ? "the OAuth 2.0 provider rotated the refresh token; the new one is kept in the state store"
           : "the OAuth 2.0 provider rotated the refresh token; using the new one (in memory)",
       );

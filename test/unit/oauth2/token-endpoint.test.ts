@@ -188,4 +188,22 @@ describe("AccessTokens", () => {
     expect(forms.map((f) => f.get("refresh_token"))).toEqual(["refresh-kept", "refresh-next"]);
     expect(kept).toEqual(["refresh-kept", "refresh-next"]);
   });
+
+  it("a rotated refresh token that cannot be kept is still used in this process", async () => {
+    const { fetch, forms } = answering(
+      { body: { access_token: "at-1", expires_in: 1, refresh_token: "refresh-next" } },
+      { body: { access_token: "at-2", expires_in: 3600 } },
+    );
+    const tokens = new AccessTokens(grant, { fetch, marginMs: 0 });
+    tokens.keepRotated({
+      load: () => undefined,
+      save: () => {
+        throw new Error("the store is closed");
+      },
+    });
+    expect((await tokens.get()).value).toBe("at-1");
+    tokens.invalidate("at-1");
+    expect((await tokens.get()).value).toBe("at-2");
+    expect(forms.map((f) => f.get("refresh_token"))).toEqual(["refresh-1", "refresh-next"]);
+  });
 });
