@@ -1,6 +1,5 @@
 import type { ImapFlow } from "imapflow";
 import type { AccountConfig, ServerEndpoint, TlsSettings } from "../config/resolved.js";
-import { AuthError } from "../errors/index.js";
 import { classifyImapError, createImapClient } from "../imap/connect.js";
 import { imapLogin } from "../imap/login.js";
 import type { Logger } from "../log/index.js";
@@ -66,9 +65,8 @@ export class SentFolder {
       await client.connect();
     } catch (error) {
       client.close();
-      const e = classifyImapError(error, `${this.o.endpoint.host}:${this.o.endpoint.port}`);
-      if (e instanceof AuthError) login.refused();
-      throw e;
+      login.failed(error);
+      throw classifyImapError(error, `${this.o.endpoint.host}:${this.o.endpoint.port}`);
     }
     const boxes = await client.list();
     const sent = boxes.find((b) => b.specialUse === "\\Sent")?.path ?? "Sent";

@@ -98,7 +98,7 @@ export class IdleListener {
         this.#o.onChange();
         await Promise.race([closed, aborted]);
       } catch (error) {
-        if (client && (error as { authenticationFailed?: boolean })?.authenticationFailed) login?.refused();
+        login?.failed(error);
         if (!signal.aborted) this.#o.logger.debug({ err: error }, "IDLE listener could not connect");
       } finally {
         this.#listening = false;

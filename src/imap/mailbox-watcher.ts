@@ -198,8 +198,7 @@ export class MailboxWatcher extends EventEmitter {
         // backoff again. Without this, every restart grew the delay until each blip cost 60 s.
         if (this.#health.state === "watching") attempt = 0;
         const e = classifyImapError(error, `${this.#o.endpoint.host}:${this.#o.endpoint.port}`);
-        // A refused access token is not offered again: the next attempt asks for a new one.
-        if (e instanceof AuthError && e.stage === "imap") login?.refused();
+        login?.failed(error);
         const fatalKind = e instanceof AuthError || e instanceof TlsError;
         const failures = fatalKind ? this.#health.consecutiveAuthFailures + 1 : 0;
         this.#setHealth({

@@ -1,6 +1,6 @@
 import { Secret, type TlsSettings } from "../config/resolved.js";
-import { AbortedError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
+import { abortable } from "../runtime/abort.js";
 import { tlsDispatcher } from "../runtime/tls-dispatcher.js";
 import { requestAccessToken, type TokenRequestOptions } from "./token-endpoint.js";
 import type { OAuth2Grant } from "./types.js";
@@ -61,7 +61,7 @@ export class AccessTokens {
     this.#pending ??= this.#request().finally(() => {
       this.#pending = undefined;
     });
-    return waitFor(this.#pending, options.signal);
+    return abortable(this.#pending, options.signal, "oauth2");
   }
 
   /**
@@ -109,16 +109,6 @@ export class AccessTokens {
     );
     return token;
   }
-}
-
-function waitFor<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(new AbortedError("oauth2", signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError("oauth2", signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 const shared = new WeakMap<OAuth2Grant, AccessTokens>();

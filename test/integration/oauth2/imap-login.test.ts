@@ -29,11 +29,12 @@ describe.skipIf(!stack.oauth)("IMAP login with an access token (Dovecot, OAUTHBE
     await expireAccessTokens(stack.oauth!);
     const second = await connect();
     expect("accessToken" in second.login.auth && "accessToken" in first.login.auth).toBe(true);
-    const error = classifyImapError(await rejectionOf(second.connected), "stack");
+    const refusal = await rejectionOf(second.connected);
+    const error = classifyImapError(refusal, "stack");
     second.client.close();
     expect(error).toBeInstanceOf(AuthError);
     expect(error.message).toMatch(/IMAP login refused at stack: .*\(OAuth 2\.0: status invalid_token\)/);
-    second.login.refused();
+    second.login.failed(refusal);
 
     const third = await connect();
     await third.connected;

@@ -19,6 +19,13 @@ const oauthEnv = {
   EMAIL_OAUTH2_REFRESH_TOKEN: REFRESH,
 };
 
+/** A YAML configuration on the example servers; `rest` is indented under `channels.email`. */
+function loadYaml(rest: string) {
+  const head =
+    'channels:\n  email:\n    imap_server: "imap.example.test:993"\n    smtp_server: "smtp.example.test:587"\n';
+  return loadConfig({ yaml: head + rest.replace(/^\n/, ""), env: {} });
+}
+
 async function rejection(options: Parameters<typeof loadConfig>[0]): Promise<ConfigError> {
   const error = await rejectionOf(loadConfig(options));
   expect(error).toBeInstanceOf(ConfigError);
@@ -55,20 +62,13 @@ describe("loadConfig: OAuth 2.0", () => {
   });
 
   it("an account's own block overrides the top-level one key by key (a refresh token per account)", async () => {
-    const cfg = await loadConfig({
-      yaml: `
-channels:
-  email:
-    imap_server: "imap.example.test:993"
-    smtp_server: "smtp.example.test:587"
+    const cfg = await loadYaml(`
     oauth2: { token_url: "https://login.example.test/token", client_id: "shared-client", client_secret: "${CLIENT_SECRET}" }
     monitored_accounts:
       - { address: a@example.test, username: a@example.test, oauth2: { refresh_token: "rt-a-0001" } }
       - { address: b@example.test, username: b@example.test, oauth2: { refresh_token: "rt-b-0001", client_id: "own-client" } }
       - { address: c@example.test, username: c@example.test, password: "pw-c-0001" }
-`,
-      env: {},
-    });
+`);
     const [a, b, c] = cfg.accounts;
     expect(a!.oauth2!.clientId).toBe("shared-client");
     expect(a!.oauth2!.refreshToken.reveal()).toBe("rt-a-0001");
@@ -80,21 +80,14 @@ channels:
   });
 
   it("an OAuth account logs in as itself: its address by default, never through the master-user template", async () => {
-    const cfg = await loadConfig({
-      yaml: `
-channels:
-  email:
-    imap_server: "imap.example.test:993"
-    smtp_server: "smtp.example.test:587"
+    const cfg = await loadYaml(`
     login_template: "%u*master"
     imap_password: "master-pw-1"
     oauth2: { token_url: "https://login.example.test/token", client_id: "c" }
     monitored_accounts:
       - { address: A@example.test, oauth2: { refresh_token: "rt-a-0001" } }
       - b@example.test
-`,
-      env: {},
-    });
+`);
     expect(cfg.accounts.map((a) => [a.imap.username, a.smtp.username, a.oauth2 !== undefined])).toEqual([
       ["a@example.test", "a@example.test", true],
       ["b@example.test*master", "b@example.test*master", false],
