@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Controls one service of a stack that up.sh has set up, for fault-injection tests.
 #
-#   ctl.sh stop|start|restart|status <dovecot|postfix|radicale|xandikos>
+#   ctl.sh stop|start|restart|status <oauth|dovecot|postfix|radicale|radicale-oauth|xandikos>
 #       stop really stops the daemon (connections drop, ports close); start brings it back from the
 #       same config and data, so mail delivered or queued before the stop is still there.
 #       status exits 0 when the service runs, 3 when it does not (LSB convention).

@@ -16,6 +16,6 @@ done
 require_root "test/stack/down.sh"
 take_stack_lock
 # Postfix first, so that it does not defer mail into a Dovecot that is going away.
-for service in postfix dovecot radicale xandikos oauth; do
+for service in postfix dovecot radicale radicale-oauth xandikos oauth; do
   service_stop "$service"
 done

@@ -14,7 +14,14 @@ import { fileURLToPath } from "node:url";
 export const STACK_USER_NAMES = ["assistant", "hello", "support", "alice", "bob", "mallory"] as const;
 export type StackUserName = (typeof STACK_USER_NAMES)[number];
 export type StackKind = "local" | "external" | "stalwart";
-export const STACK_SERVICES = ["oauth", "dovecot", "postfix", "radicale", "xandikos"] as const;
+export const STACK_SERVICES = [
+  "oauth",
+  "dovecot",
+  "postfix",
+  "radicale",
+  "radicale-oauth",
+  "xandikos",
+] as const;
 export type StackService = (typeof STACK_SERVICES)[number];
 export type StackAction = "start" | "stop" | "restart" | "status";
 
@@ -37,6 +44,11 @@ export interface StackOAuth {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
+  /**
+   * CalDAV/CardDAV for bearer tokens only (RFC 6750), as Google serves them: Radicale's collections
+   * behind test/stack/oauth/dav_proxy.py, which checks each token here. Absent on an older stack.env.
+   */
+  davUrl?: string;
 }
 
 export interface StackEnv {
@@ -179,6 +191,7 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
             tokenUrl: new URL("token", vars.STACK_OAUTH_URL).href,
             clientId: vars.STACK_OAUTH_CLIENT_ID,
             clientSecret: vars.STACK_OAUTH_CLIENT_SECRET,
+            ...(vars.STACK_RADICALE_OAUTH_URL ? { davUrl: vars.STACK_RADICALE_OAUTH_URL } : {}),
           },
         }
       : {}),

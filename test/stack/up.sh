@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Brings up the loopback test stack: Dovecot, Postfix, Radicale and Xandikos from Debian packages,
+# with an OAuth 2.0 authorization server and a bearer-token front for Radicale (Python scripts),
 # each from its own config files under STACK_DIR (default /tmp/email-channel-stack), on unprivileged
 # ports of 127.0.0.1. Installs missing packages first. Idempotent: a second run restarts only the
 # services whose configuration changed and otherwise just checks that every port answers.
@@ -38,6 +39,8 @@ out="$(configure_postfix)"
 changed[postfix]="$out$tls_changed"
 out="$(configure_radicale)"
 changed[radicale]="$out"
+out="$(configure_radicale_oauth)"
+changed[radicale-oauth]="$out"
 out="$(configure_xandikos)"
 changed[xandikos]="$out"
 out="$(configure_oauth)"

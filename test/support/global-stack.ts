@@ -72,7 +72,9 @@ function portAnswers(host: string, port: number, timeoutMs = 2000): Promise<bool
 async function stackAnswers(env: StackEnv): Promise<boolean> {
   const ports = [
     ...Object.values(env.ports),
-    ...[env.radicaleUrl, env.xandikosUrl].map((u) => Number(new URL(u).port)),
+    ...[env.radicaleUrl, env.xandikosUrl, env.oauth?.url, env.oauth?.davUrl]
+      .filter((u): u is string => u !== undefined)
+      .map((u) => Number(new URL(u).port)),
   ];
   const results = await Promise.all(ports.map((port) => portAnswers(env.host, port)));
   return results.every(Boolean);

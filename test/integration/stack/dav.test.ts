@@ -143,3 +143,58 @@ describe("stack Xandikos", () => {
     await roundTripEvent(await discoverCalendar(base, alice), alice);
   });
 });
+
+describe.skipIf(!env.oauth?.davUrl)("stack Radicale behind the OAuth 2.0 bearer-token front", () => {
+  const davUrl = env.oauth?.davUrl ?? "";
+  /** An access token for `user` from the stack's authorization server (RFC 6749 §6). */
+  async function accessToken(user: StackUser): Promise<string> {
+    const oauth = env.oauth!;
+    const res = await fetch(oauth.tokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        refresh_token: user.refreshToken!,
+        client_id: oauth.clientId,
+        client_secret: oauth.clientSecret,
+      }),
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { access_token: string }).access_token;
+  }
+  const propfindWith = (url: string, headers: Record<string, string>) =>
+    fetch(url, {
+      method: "PROPFIND",
+      headers: { Depth: "0", "Content-Type": "application/xml; charset=utf-8", ...headers },
+      body: PROPFIND_PRINCIPAL,
+    });
+
+  it("serves a live token's user, as the token's user, from the same collections as the password Radicale", async () => {
+    const token = await accessToken(alice);
+    const res = await propfindWith(davUrl, { Authorization: `Bearer ${token}` });
+    expect(res.status).toBe(207);
+    expect(hrefsIn(await res.text(), "current-user-principal")).toEqual([`/${alice.address}/`]);
+    const viaPassword = await propfind(env.radicaleUrl, PROPFIND_PRINCIPAL, { user: alice });
+    expect(hrefsIn(viaPassword.body, "current-user-principal")).toEqual([`/${alice.address}/`]);
+  });
+
+  it("answers no token, HTTP Basic and an unknown token with 401 and a Bearer challenge", async () => {
+    const none = await propfindWith(davUrl, {});
+    expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toMatch(/^Bearer realm=/);
+    const withBasic = await propfindWith(davUrl, { Authorization: basic(alice) });
+    expect(withBasic.status).toBe(401);
+    const unknown = await propfindWith(davUrl, { Authorization: "Bearer not-a-token" });
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+  });
+
+  it("ignores an X-Remote-User a client sends: alice's token cannot open bob's collections", async () => {
+    const token = await accessToken(alice);
+    const res = await propfindWith(new URL(`/${bob.address}/`, davUrl).href, {
+      Authorization: `Bearer ${token}`,
+      "X-Remote-User": bob.address,
+    });
+    expect(res.status).toBe(403);
+  });
+});

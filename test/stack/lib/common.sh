@@ -39,6 +39,9 @@ STACK_SMTPS_PORT=$((3465 + STACK_PORT_OFFSET))
 STACK_RADICALE_PORT=$((5232 + STACK_PORT_OFFSET))
 STACK_XANDIKOS_PORT=$((5233 + STACK_PORT_OFFSET))
 STACK_OAUTH_PORT=$((5234 + STACK_PORT_OFFSET))
+# CalDAV/CardDAV with OAuth 2.0: the bearer-token proxy (clients) and the Radicale behind it.
+STACK_RADICALE_OAUTH_PORT=$((5235 + STACK_PORT_OFFSET))
+STACK_RADICALE_OAUTH_BACKEND_PORT=$((5236 + STACK_PORT_OFFSET))
 
 # Unprivileged system user that owns the mail store and runs Radicale and Xandikos.
 STACK_SYSTEM_USER=emailstack
@@ -72,6 +75,12 @@ POSTFIX_PID_FILE="$POSTFIX_QUEUE_DIR/pid/master.pid"
 RADICALE_DIR="$STACK_DIR/radicale"
 RADICALE_CONF="$RADICALE_DIR/config"
 RADICALE_PID_FILE="$STACK_RUN_DIR/radicale.pid"
+RADICALE_OAUTH_DIR="$STACK_DIR/radicale-oauth"
+RADICALE_OAUTH_CONF="$RADICALE_OAUTH_DIR/config"
+RADICALE_OAUTH_PID_FILE="$STACK_RUN_DIR/radicale-oauth.pid"
+DAV_PROXY_CONF="$RADICALE_OAUTH_DIR/proxy.json"
+DAV_PROXY_SCRIPT="$RADICALE_OAUTH_DIR/dav_proxy.py"
+DAV_PROXY_PID_FILE="$STACK_RUN_DIR/dav-proxy.pid"
 
 XANDIKOS_DIR="$STACK_DIR/xandikos"
 XANDIKOS_PID_FILE="$STACK_RUN_DIR/xandikos.pid"
@@ -83,8 +92,9 @@ OAUTH_PID_FILE="$STACK_RUN_DIR/oauth.pid"
 STACK_OAUTH_CLIENT_ID=email-channel-tests
 
 # Started in this order: Dovecot asks the OAuth server at XOAUTH2/OAUTHBEARER logins, Postfix
-# authenticates through Dovecot's socket and delivers to its LMTP port.
-STACK_SERVICES=(oauth dovecot postfix radicale xandikos)
+# authenticates through Dovecot's socket and delivers to its LMTP port; radicale-oauth (Radicale
+# behind a bearer-token proxy) asks the OAuth server too.
+STACK_SERVICES=(oauth dovecot postfix radicale radicale-oauth xandikos)
 
 log() { printf '[stack] %s\n' "$*" >&2; }
 die() {
@@ -230,6 +240,7 @@ service_ports() {
   dovecot) echo "$STACK_IMAP_PORT $STACK_IMAPS_PORT $STACK_LMTP_PORT" ;;
   postfix) echo "$STACK_SMTP_INBOUND_PORT $STACK_SUBMISSION_PORT $STACK_SMTPS_PORT" ;;
   radicale) echo "$STACK_RADICALE_PORT" ;;
+  radicale-oauth) echo "$STACK_RADICALE_OAUTH_PORT $STACK_RADICALE_OAUTH_BACKEND_PORT" ;;
   xandikos) echo "$STACK_XANDIKOS_PORT" ;;
   oauth) echo "$STACK_OAUTH_PORT" ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;

@@ -87,3 +87,41 @@ stop_xandikos() {
   stop_pid "$XANDIKOS_PID_FILE" xandikos xandikos
   wait_ports_closed "$STACK_XANDIKOS_PORT"
 }
+
+# radicale-oauth: CalDAV/CardDAV for bearer tokens (RFC 6750), as Google serves them. Two daemons:
+# test/stack/oauth/dav_proxy.py on STACK_RADICALE_OAUTH_PORT checks each token at the OAuth server
+# and passes the token's user to a Radicale (auth http_x_remote_user) on the backend port, which
+# serves the same collections as the password Radicale.
+configure_radicale_oauth() {
+  mkdir -p "$RADICALE_OAUTH_DIR"
+  local out
+  out="$(render radicale-oauth.conf "$RADICALE_OAUTH_CONF")"
+  out+="$(write_if_changed "$DAV_PROXY_CONF" "{\"host\": \"$STACK_HOST\", \"port\": $STACK_RADICALE_OAUTH_PORT, \"upstream_host\": \"$STACK_HOST\", \"upstream_port\": $STACK_RADICALE_OAUTH_BACKEND_PORT, \"introspect_url\": \"http://$STACK_HOST:$STACK_OAUTH_PORT/introspect\"}")"
+  # A copy the stack user can read wherever the repository lives; a changed script restarts it.
+  out+="$(write_if_changed "$DAV_PROXY_SCRIPT" "$(cat "$STACK_SRC_DIR/oauth/dav_proxy.py")")"
+  chmod 644 "$RADICALE_OAUTH_CONF" "$DAV_PROXY_CONF" "$DAV_PROXY_SCRIPT"
+  printf '%s' "$out"
+}
+
+radicale_oauth_running() {
+  pid_of "$RADICALE_OAUTH_PID_FILE" radicale >/dev/null && pid_of "$DAV_PROXY_PID_FILE" "$DAV_PROXY_SCRIPT" >/dev/null
+}
+
+start_radicale_oauth() {
+  radicale_oauth_running && return 0
+  [ -f "$RADICALE_OAUTH_CONF" ] || die "no Radicale (OAuth) config at $RADICALE_OAUTH_CONF; run test/stack/up.sh first"
+  if ! pid_of "$RADICALE_OAUTH_PID_FILE" radicale >/dev/null; then
+    daemonize radicale-oauth "$RADICALE_OAUTH_PID_FILE" /usr/bin/radicale --config "$RADICALE_OAUTH_CONF"
+  fi
+  if ! pid_of "$DAV_PROXY_PID_FILE" "$DAV_PROXY_SCRIPT" >/dev/null; then
+    daemonize dav-proxy "$DAV_PROXY_PID_FILE" /usr/bin/python3 "$DAV_PROXY_SCRIPT" "$DAV_PROXY_CONF"
+  fi
+  wait_ports radicale-oauth "$STACK_RADICALE_OAUTH_BACKEND_PORT" "$STACK_RADICALE_OAUTH_PORT"
+  log "radicale-oauth running (http://$STACK_HOST:$STACK_RADICALE_OAUTH_PORT/, bearer tokens only)"
+}
+
+stop_radicale_oauth() {
+  stop_pid "$DAV_PROXY_PID_FILE" "$DAV_PROXY_SCRIPT" dav-proxy
+  stop_pid "$RADICALE_OAUTH_PID_FILE" radicale radicale-oauth
+  wait_ports_closed "$STACK_RADICALE_OAUTH_PORT" "$STACK_RADICALE_OAUTH_BACKEND_PORT"
+}

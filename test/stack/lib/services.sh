@@ -12,6 +12,7 @@ service_running() {
   dovecot) dovecot_running ;;
   postfix) postfix_running ;;
   radicale) radicale_running ;;
+  radicale-oauth) radicale_oauth_running ;;
   xandikos) xandikos_running ;;
   oauth) oauth_running ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
@@ -35,6 +36,7 @@ service_start() {
   dovecot) start_dovecot ;;
   postfix) start_postfix ;;
   radicale) start_radicale ;;
+  radicale-oauth) start_radicale_oauth ;;
   xandikos) start_xandikos ;;
   oauth) start_oauth ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
@@ -46,6 +48,7 @@ service_stop() {
   dovecot) stop_dovecot ;;
   postfix) stop_postfix ;;
   radicale) stop_radicale ;;
+  radicale-oauth) stop_radicale_oauth ;;
   xandikos) stop_xandikos ;;
   oauth) stop_oauth ;;
   *) die "unknown service '$1' (expected one of: ${STACK_SERVICES[*]})" ;;
