@@ -104,7 +104,7 @@ async function checkDav(
     return {
       ...base,
       ok: true,
-      detail: `${url} principal ${found.principalUrl}, ${found.collections.length} ${kind === "calendar" ? "calendars" : "address books"}`,
+      detail: `${url} principal ${found.principalUrl}, ${found.collections.length} ${kind === "calendar" ? "calendars" : "address books"}${client.http.auth === "bearer" ? ", OAuth 2.0 bearer token accepted" : ""}`,
     };
   } catch (error) {
     return { ...base, ok: false, detail: explainFailure(error, service === "caldav" ? "CalDAV" : "CardDAV") };

@@ -108,14 +108,6 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
       });
       return;
     }
-    if (!password && (cfg.caldav_url || cfg.carddav_url)) {
-      issues.push({
-        path: `${path}.password`,
-        message:
-          "CalDAV/CardDAV log in with the account's password (HTTP Basic), and this account has only OAuth 2.0: set its password too, or unset caldav_url/carddav_url",
-      });
-      return;
-    }
     const acct = entry as {
       smtp_username?: string;
       smtp_password?: string;

@@ -1,6 +1,7 @@
 /**
  * The request layer under CalDAV and CardDAV: one `fetch` call per request, Basic auth from the
- * account's credentials, a per-request timeout, AbortSignal, and failures mapped to our typed errors.
+ * account's credentials or an OAuth 2.0 bearer token (RFC 6750), a per-request timeout, AbortSignal,
+ * and failures mapped to our typed errors.
  *
  * TLS: a private CA is the caller's business. It builds an undici `Agent({ connect: { ca } })` and
  * passes it as `dispatcher`; Node's built-in fetch honours `init.dispatcher`.
@@ -28,11 +29,34 @@ export type DavFetch = (url: string, init: RequestInit) => Promise<Response>;
 /** An undici Dispatcher (e.g. an Agent with a private CA), passed through to `fetch`. */
 export type DavDispatcher = RequestInit extends { dispatcher?: infer D } ? D : unknown;
 
+/**
+ * OAuth 2.0 access tokens for DAV requests (`Authorization: Bearer`, RFC 6750 §2.1), as Google's
+ * CalDAV and CardDAV take them. The channel's come from the account's grant, shared with its IMAP
+ * and SMTP connections.
+ */
+export interface DavBearer {
+  /**
+   * A current access token. Its errors reach the caller as they are (e.g. AuthError OAUTH2_REFUSED
+   * when the provider refuses the refresh token, a retryable error when it cannot be reached).
+   */
+  token(signal?: AbortSignal): Promise<string>;
+  /** The server answered 401 to `token`: it must not be offered again. */
+  refused(token: string): void;
+}
+
 export interface DavHttpOptions {
-  /** User name for HTTP Basic auth (RFC 7617). Default: none, no Authorization header is sent. */
+  /**
+   * User name for HTTP Basic auth (RFC 7617); with `bearer`, only the name errors give. Default:
+   * none, no Basic Authorization header is sent.
+   */
   username?: string;
   /** Password for HTTP Basic auth. Never logged, never put into an error. */
   password?: string;
+  /**
+   * Bearer tokens instead of Basic auth: each request carries a current access token; a 401 drops
+   * that token and the request is sent once more with a new one. Tokens are never logged.
+   */
+  bearer?: DavBearer;
   /** The fetch to use. Default: the global `fetch` (Node >= 20). */
   fetch?: DavFetch;
   /** undici dispatcher for every request (private CA, proxy, connection limits). Default: Node's global. */
@@ -84,6 +108,8 @@ export class DavHttp {
   requestCount = 0;
   readonly stage: ErrorStage;
   readonly username: string | undefined;
+  /** How requests authenticate: HTTP Basic, OAuth 2.0 bearer tokens, or not at all. */
+  readonly auth: "basic" | "bearer" | "none";
   readonly #fetch: DavFetch;
   readonly #authorization: string | undefined;
   readonly #options: DavHttpOptions;
@@ -92,17 +118,50 @@ export class DavHttp {
     this.#options = options;
     this.stage = options.stage ?? "dav";
     this.username = options.username;
+    this.auth = options.bearer ? "bearer" : options.username !== undefined ? "basic" : "none";
     this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
-    if (options.username !== undefined) {
+    if (options.username !== undefined && !options.bearer) {
       const pair = `${options.username}:${options.password ?? ""}`;
       this.#authorization = `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
     }
   }
 
-  /** Sends one request. Resolves with any HTTP status; throws only NetworkError, TlsError, AbortedError. */
+  /**
+   * Sends one request. Resolves with any HTTP status; throws NetworkError, TlsError, AbortedError, and
+   * with `bearer` whatever getting a token throws. With `bearer`, a 401 is answered by sending the
+   * request once more with a new token; the second answer is the result, whatever it is.
+   */
   async send(req: DavHttpRequest): Promise<DavHttpResponse> {
+    const bearer = this.#options.bearer;
+    if (!bearer) return this.#sendOnce(req, this.#authorization);
+    const offered = await this.#token(bearer, req);
+    const res = await this.#sendOnce(req, `Bearer ${offered}`);
+    if (res.status !== 401) return res;
+    bearer.refused(offered);
+    this.#options.logger?.debug(
+      { method: req.method, url: req.url },
+      "access token refused; one more try with a new one",
+    );
+    const renewed = await this.#token(bearer, req);
+    const again = await this.#sendOnce(req, `Bearer ${renewed}`);
+    // Refused as well: not offered again either (the next request asks for another).
+    if (again.status === 401) bearer.refused(renewed);
+    return again;
+  }
+
+  async #token(bearer: DavBearer, req: DavHttpRequest): Promise<string> {
+    const outer = this.#signals(req);
+    if (outer.some((s) => s.aborted)) throw new AbortedError(this.stage);
+    return bearer.token(outer.length === 0 ? undefined : AbortSignal.any(outer));
+  }
+
+  #signals(req: DavHttpRequest): AbortSignal[] {
+    return [this.#options.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+  }
+
+  async #sendOnce(req: DavHttpRequest, authorization: string | undefined): Promise<DavHttpResponse> {
     const o = this.#options;
-    const outer = [o.signal, req.signal].filter((s): s is AbortSignal => s !== undefined);
+    const outer = this.#signals(req);
     if (outer.some((s) => s.aborted)) throw new AbortedError(this.stage);
     const timeout = new AbortController();
     const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -113,7 +172,7 @@ export class DavHttp {
     if (req.body !== undefined && !hasHeader(headers, "content-type")) {
       headers["Content-Type"] = "application/xml; charset=utf-8";
     }
-    if (this.#authorization) headers.Authorization = this.#authorization;
+    if (authorization) headers.Authorization = authorization;
     const init: RequestInit = { method: req.method, headers, signal, redirect: "follow" };
     if (req.body !== undefined) init.body = req.body;
     if (o.dispatcher !== undefined) (init as { dispatcher?: unknown }).dispatcher = o.dispatcher;
@@ -172,8 +231,16 @@ export class DavHttp {
     const label = what ?? `${method} ${res.url}`;
     const excerpt = bodyExcerpt(res.body);
     const details: Record<string, unknown> = { method, url: res.url, status: res.status };
+    const bearer = this.#options.bearer ? bearerChallenge(res.headers.get("www-authenticate")) : undefined;
+    const why = bearer?.error
+      ? `; OAuth 2.0: ${bearer.error}${bearer.description ? ` (${bearer.description})` : ""}${bearer.scope ? `, scope needed: ${bearer.scope}` : ""}`
+      : "";
+    if (bearer?.error) details.bearerError = bearer.error;
     if (res.status === 401) {
-      return new AuthError(`${label}: the server refused the credentials of "${this.username ?? ""}" (401)`, {
+      const what = this.#options.bearer
+        ? `the server refused the OAuth 2.0 access token of "${this.username ?? ""}"`
+        : `the server refused the credentials of "${this.username ?? ""}"`;
+      return new AuthError(`${label}: ${what} (401${why})`, {
         code: "DAV_AUTH_FAILED",
         stage: this.stage,
         details,
@@ -182,7 +249,7 @@ export class DavHttp {
     const precondition = preconditionOf(res.body);
     if (precondition) details.precondition = `{${precondition.ns}}${precondition.name}`;
     if (res.status === 403 && !precondition) {
-      return new AuthError(`${label}: forbidden for "${this.username ?? ""}" (403)`, {
+      return new AuthError(`${label}: forbidden for "${this.username ?? ""}" (403${why})`, {
         code: "DAV_FORBIDDEN",
         stage: this.stage,
         details,
@@ -210,6 +277,31 @@ const STATUS_CODES: Record<number, string> = {
   429: "DAV_RATE_LIMITED",
   507: "DAV_INSUFFICIENT_STORAGE",
 };
+
+/**
+ * The parameters of a Bearer challenge (RFC 6750 §3): `error` (invalid_token, insufficient_scope,
+ * ...), `error_description` and `scope`, when the server gives them. Undefined without a Bearer
+ * challenge.
+ */
+export function bearerChallenge(
+  header: string | null,
+): { error?: string; description?: string; scope?: string } | undefined {
+  const start = header?.search(/(?:^|[\s,])Bearer(?:\s|,|$)/i) ?? -1;
+  if (!header || start < 0) return undefined;
+  const out: { error?: string; description?: string; scope?: string } = {};
+  const rest = header.slice(start).replace(/^[\s,]*Bearer/i, "");
+  // auth-param = token "=" ( token / quoted-string ); a bare token starts the next challenge.
+  const item = /[\s,]*([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*)))?/gy;
+  for (let m = item.exec(rest); m && m[0] !== ""; m = item.exec(rest)) {
+    if (m[2] === undefined && m[3] === undefined) break;
+    const value = m[2] !== undefined ? m[2].replace(/\\(.)/g, "$1") : m[3]!;
+    const key = m[1]!.toLowerCase();
+    if (key === "error") out.error = value;
+    else if (key === "error_description") out.description = value;
+    else if (key === "scope") out.scope = value;
+  }
+  return out;
+}
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((k) => k.toLowerCase() === name);

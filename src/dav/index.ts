@@ -13,9 +13,11 @@ export {
   type DavDispatcher,
   type DavFetch,
   DavHttp,
+  type DavBearer,
   type DavHttpOptions,
   type DavHttpRequest,
   type DavHttpResponse,
+  bearerChallenge,
   parseRetryAfter,
 } from "./http.js";
 export { normalizeCollectionUrl, normalizeHref, normalizePath, memberUrl } from "./href.js";

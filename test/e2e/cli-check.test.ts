@@ -74,6 +74,32 @@ describe("email-channel check against the real stack", () => {
     },
   );
 
+  it.skipIf(!stack.oauth?.davUrl)(
+    "checks CalDAV and CardDAV on OAuth 2.0 bearer tokens, and names a refused refresh token there too",
+    async () => {
+      const davUrl = stack.oauth!.davUrl!;
+      const oauthEnv = {
+        ...stackChannelEnv(stack),
+        ...oauthChannelEnv(stack, stack.users.assistant),
+        EMAIL_CALDAV_URL: davUrl,
+        EMAIL_CARDDAV_URL: davUrl,
+      };
+      const good = await check(oauthEnv);
+      expect(good.out).toMatch(
+        /ok\s+caldav\s+assistant@example\.test\s+.*principal.*OAuth 2\.0 bearer token accepted/,
+      );
+      expect(good.out).toMatch(
+        /ok\s+carddav\s+assistant@example\.test\s+.*principal.*OAuth 2\.0 bearer token accepted/,
+      );
+      expect(good.code).toBe(0);
+      const bad = await check({ ...oauthEnv, EMAIL_OAUTH2_REFRESH_TOKEN: "revoked-refresh-token-998" });
+      expect(bad.code).toBe(1);
+      expect(bad.out).toMatch(/FAIL\s+caldav\s+.*refused the refresh token grant \(invalid_grant/);
+      expect(bad.out).toMatch(/FAIL\s+carddav\s+.*refused the refresh token grant \(invalid_grant/);
+      expect(bad.out).not.toContain("revoked-refresh-token-998");
+    },
+  );
+
   it("names the certificate problem when the self-signed CA is not configured", async () => {
     const { code, out } = await check({ ...base(), EMAIL_TLS_CA_FILE: undefined });
     expect(code).toBe(1);

@@ -1,13 +1,15 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { createDavClient } from "../../src/dav/index.js";
 import type { EmailChannel, MessageFormat } from "../../src/index.js";
 import { stackChannel } from "../support/channel.js";
 import { purgeMailbox, sendAs, waitForMail } from "../support/mail.js";
+import { davProxyStats, expireAccessTokens, oauthChannelEnv, oauthStats } from "../support/oauth.js";
 import { loadStackEnv } from "../support/stack.js";
 import {
+  deleteRaw,
   makeAddressBook,
   makeCalendar,
   putRaw,
@@ -37,6 +39,14 @@ const davEnv = {
 };
 let bookUrl = "";
 let calendarUrl = "";
+
+const waitUntil = async (what: string, ok: () => Promise<boolean>, timeoutMs = 30_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 
 beforeAll(async () => {
   calendarUrl = await makeCalendar(dav, uniqueName("cal"), "Assistant calendar");
@@ -147,3 +157,76 @@ describe("CalDAV and CardDAV through the channel (real Radicale)", () => {
     expect(seen[0]!.metadata.senderProfile).toMatchObject({ name: "Alice Liddell" });
   }, 120_000);
 });
+
+/**
+ * The channel on OAuth 2.0 alone: the same collections (made above over the password Radicale), read
+ * and written through the bearer-token front, which serves Radicale's storage to tokens only.
+ */
+describe.skipIf(!stack.oauth?.davUrl)(
+  "CalDAV and CardDAV on OAuth 2.0 bearer tokens (Radicale behind a token-checking front, as Google serves DAV)",
+  () => {
+    const oauth = stack.oauth;
+    it("an account with no password syncs contacts, writes an event whose alarm is emailed, and renews a revoked token", async () => {
+      await purgeMailbox(assistant);
+      const grants0 = (await oauthStats(oauth!)).grants;
+      const proxy0 = await davProxyStats(oauth!);
+      ({ channel } = await stackChannel(async () => undefined, {
+        env: {
+          ...oauthChannelEnv(stack, assistant),
+          EMAIL_CALDAV_URL: oauth!.davUrl!,
+          EMAIL_CARDDAV_URL: oauth!.davUrl!,
+          EMAIL_DAV_POLL_INTERVAL: "1",
+          EMAIL_TIMEZONE: "Europe/Berlin",
+        },
+      }));
+      await channel.start();
+      const store = channel.store!;
+      // CardDAV read over bearer tokens: Alice's card became a profile.
+      await waitUntil(
+        "Alice's profile",
+        async () => (await store.profiles.lookupByEmail(alice.address)) !== undefined,
+      );
+      expect((await store.profiles.lookupByEmail(alice.address))?.displayName).toBe("Alice Liddell");
+
+      // CalDAV write (the agent's tool) and read (the reminder), on the same tokens.
+      const title = uniqueName("Dentist");
+      const start = new Date(Date.now() + 10 * 60_000);
+      await channel.tools().createEvent({
+        title,
+        start,
+        end: new Date(start.getTime() + 30 * 60_000),
+        alarmMinutesBefore: 10,
+      });
+      await waitForMail(assistant, (ms) => ms.some((m) => m.subject === `Reminder: ${title}`), {
+        timeoutMs: 90_000,
+      });
+      const proxy1 = await davProxyStats(oauth!);
+      expect(proxy1.forwarded - proxy0.forwarded).toBeGreaterThan(0);
+      // Nothing reached the DAV front without a bearer token (HTTP Basic would be counted here).
+      expect(proxy1.no_token - proxy0.no_token).toBe(0);
+      // One grant for the account: IMAP, SMTP (the reminder) and DAV share its token.
+      expect((await oauthStats(oauth!)).grants - grants0).toBe(1);
+
+      // Every token revoked: the next DAV request is refused once, a new token is fetched, and a
+      // contact added afterwards still arrives.
+      await expireAccessTokens(oauth!);
+      const bobCard = new URL("bob.vcf", bookUrl).toString();
+      onTestFinished(() => deleteRaw(dav, bobCard));
+      await putRaw(
+        dav,
+        bobCard,
+        `BEGIN:VCARD\r\nVERSION:4.0\r\nUID:${uniqueName("bob")}\r\nFN:Bob Builder\r\nEMAIL:${bob.address}\r\nEND:VCARD\r\n`,
+        "text/vcard",
+      );
+      await waitUntil(
+        "Bob's profile",
+        async () => (await store.profiles.lookupByEmail(bob.address)) !== undefined,
+      );
+      const proxy2 = await davProxyStats(oauth!);
+      expect(proxy2.invalid_token - proxy1.invalid_token).toBeGreaterThanOrEqual(1);
+      expect(proxy2.no_token - proxy0.no_token).toBe(0);
+      // IMAP may have renewed first (its IDLE session is unaffected until it reconnects): one new grant either way.
+      expect((await oauthStats(oauth!)).grants - grants0).toBe(2);
+    }, 180_000);
+  },
+);

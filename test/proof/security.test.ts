@@ -106,8 +106,9 @@ describe("secrets never reach a log line", () => {
     const wrong = `wrong-${randomUUID()}`;
     const file = join(stateDir, "config.yaml");
     // Three accounts with their own credentials: the assistant's real one, support with a wrong
-    // password (IMAP and DAV both refuse it), and hello on OAuth 2.0 for IMAP and SMTP (its password
-    // for DAV only). Both DAV URLs are Radicale (real Basic auth).
+    // password (IMAP and DAV both refuse it), and hello on OAuth 2.0 only (IMAP, SMTP, and DAV with
+    // bearer tokens, which this Radicale refuses: each refusal drops the token and another is fetched,
+    // so several tokens pass through the Authorization header). Both DAV URLs are Radicale (Basic).
     writeFileSync(
       file,
       [
@@ -118,7 +119,7 @@ describe("secrets never reach a log line", () => {
         `      - { address: ${support.address}, username: ${support.address}, password: "${wrong}" }`,
         ...(oauth
           ? [
-              `      - { address: ${hello.address}, username: ${hello.address}, password: "${hello.password}", oauth2: { refresh_token: "${hello.refreshToken}" } }`,
+              `      - { address: ${hello.address}, username: ${hello.address}, oauth2: { refresh_token: "${hello.refreshToken}" } }`,
               `    oauth2: { token_url: "${oauth.tokenUrl}", client_id: "${oauth.clientId}", client_secret: "${oauth.clientSecret}" }`,
             ]
           : []),
@@ -212,12 +213,14 @@ describe("secrets never reach a log line", () => {
       protocolChatter: /"level":20[^\n]*"component":"imapflow"[^\n]*"src":"c"/.test(text),
       imapLoginRefused: /IMAP login refused/.test(text),
       davRefused: /"status":401/.test(text),
+      davBearerRefused: oauth ? /refused the OAuth 2\.0 access token/.test(text) : true,
       smtpSent: /"msg":"sent"/.test(text),
       oauthTokenIssued: oauth ? /OAuth 2\.0 access token issued/.test(text) : true,
     }).toEqual({
       protocolChatter: true,
       imapLoginRefused: true,
       davRefused: true,
+      davBearerRefused: true,
       smtpSent: true,
       oauthTokenIssued: true,
     });

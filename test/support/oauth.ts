@@ -60,3 +60,19 @@ export function oauthChannelEnv(stack: StackEnv, user: StackUser): Record<string
     EMAIL_OAUTH2_REFRESH_TOKEN: user.refreshToken,
   };
 }
+
+/** What the stack's bearer-token front for Radicale (test/stack/oauth/dav_proxy.py) counted. */
+export interface DavProxyStats {
+  /** Requests with a live token, passed on to Radicale. */
+  forwarded: number;
+  /** Requests refused for carrying no bearer token (none, or HTTP Basic). */
+  no_token: number;
+  /** Requests refused for a token the authorization server does not know as live. */
+  invalid_token: number;
+}
+
+export async function davProxyStats(oauth: StackOAuth): Promise<DavProxyStats> {
+  if (!oauth.davUrl) throw new Error("this stack has no CalDAV/CardDAV for bearer tokens");
+  const res = await fetch(new URL("admin/stats", oauth.davUrl));
+  return (await res.json()) as DavProxyStats;
+}

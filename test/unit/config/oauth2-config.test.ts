@@ -2,6 +2,7 @@ import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../src/config/index.js";
 import { ConfigError } from "../../../src/errors/index.js";
+import { davAuthFor } from "../../../src/sync/dav-connection.js";
 import { rejectionOf } from "../../support/errors.js";
 
 const REFRESH = "1//refresh-Token-of-hello";
@@ -119,16 +120,22 @@ describe("loadConfig: OAuth 2.0", () => {
     expect(error.message).not.toContain(CLIENT_SECRET);
   });
 
-  it("refuses CalDAV/CardDAV for an account that has OAuth 2.0 but no password (DAV logs in with Basic auth)", async () => {
-    const error = await rejection({ env: { ...oauthEnv, EMAIL_CALDAV_URL: "https://dav.example.test/" } });
-    expect(error.message).toMatch(
-      /monitored_accounts\.0\.password: CalDAV\/CardDAV log in with the account's password/,
-    );
-    const cfg = await loadConfig({
-      env: { ...oauthEnv, EMAIL_CALDAV_URL: "https://dav.example.test/", EMAIL_IMAP_PASSWORD: "dav-pw-1" },
-    });
-    expect(cfg.accounts[0]!.oauth2).toBeDefined();
-    expect(cfg.accounts[0]!.imap.password?.reveal()).toBe("dav-pw-1");
+  it("lets an OAuth-only account use CalDAV/CardDAV with bearer tokens; an account with a password keeps Basic", async () => {
+    const dav = {
+      EMAIL_CALDAV_URL: "https://dav.example.test/",
+      EMAIL_CARDDAV_URL: "https://dav.example.test/",
+    };
+    const onlyOAuth = (await loadConfig({ env: { ...oauthEnv, ...dav } })).accounts[0]!;
+    const bearer = davAuthFor(onlyOAuth, { rejectUnauthorized: true });
+    expect(bearer.bearer).toBeDefined();
+    expect(bearer.password).toBeUndefined();
+    expect(bearer.username).toBe(onlyOAuth.imap.username);
+    const withPassword = (await loadConfig({ env: { ...oauthEnv, ...dav, EMAIL_IMAP_PASSWORD: "dav-pw-1" } }))
+      .accounts[0]!;
+    expect(withPassword.oauth2).toBeDefined();
+    const basic = davAuthFor(withPassword, { rejectUnauthorized: true });
+    expect(basic.password).toBe("dav-pw-1");
+    expect(basic.bearer).toBeUndefined();
   });
 
   it("a bad token URL is named with what is expected", async () => {

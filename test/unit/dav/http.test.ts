@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDavClient } from "../../../src/dav/client.js";
-import { DavHttp, parseRetryAfter } from "../../../src/dav/http.js";
+import { DavHttp, bearerChallenge, parseRetryAfter } from "../../../src/dav/http.js";
 import { AbortedError, AuthError, NetworkError, ServerError } from "../../../src/errors/index.js";
 import { createLogger } from "../../../src/log/index.js";
 import {
@@ -32,6 +32,7 @@ describe("DavHttp", () => {
     expect(sent.headers.depth).toBe("1");
     expect(sent.headers["content-type"]).toBe("application/xml; charset=utf-8");
     expect(http.requestCount).toBe(1);
+    expect(http.auth).toBe("basic");
   });
 
   it("never logs the Authorization header or the password", async () => {
@@ -169,5 +170,140 @@ describe("createDavClient", () => {
     }
     expect(message).toMatch(/must not contain credentials/);
     expect(message).not.toContain("hunter2");
+  });
+});
+
+describe("DavHttp with bearer tokens (RFC 6750)", () => {
+  /** Hands out tok-1, tok-2, ... and records what was refused. */
+  function tokenSource() {
+    let n = 0;
+    const refused: string[] = [];
+    return {
+      refused,
+      get issued() {
+        return n;
+      },
+      bearer: {
+        token: async () => `tok-${++n}`,
+        refused: (token: string) => {
+          refused.push(token);
+        },
+      },
+    };
+  }
+
+  it("sends Authorization: Bearer and no Basic header, whatever username is given", async () => {
+    server = await startFakeServer(() => ({ status: 207, body: "<multistatus xmlns='DAV:'/>" }));
+    const tokens = tokenSource();
+    const http = new DavHttp({ username: "alice", password: "unused-pw", bearer: tokens.bearer });
+    expect((await http.send({ method: "PROPFIND", url: server.url })).status).toBe(207);
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual(["Bearer tok-1"]);
+    expect(http.auth).toBe("bearer");
+    expect(tokens.refused).toEqual([]);
+  });
+
+  it("a 401 drops the token and sends the request once more with a new one", async () => {
+    server = await startFakeServer((req) =>
+      req.headers.authorization === "Bearer tok-1"
+        ? { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="x", error="invalid_token"' } }
+        : { status: 207, body: "<multistatus xmlns='DAV:'/>" },
+    );
+    const tokens = tokenSource();
+    const http = new DavHttp({ username: "alice", bearer: tokens.bearer });
+    const res = await http.send({ method: "REPORT", url: server.url, body: "<x/>", depth: "1" });
+    expect(res.status).toBe(207);
+    expect(tokens.refused).toEqual(["tok-1"]);
+    expect(server.requests.map((r) => [r.headers.authorization, r.body])).toEqual([
+      ["Bearer tok-1", "<x/>"],
+      ["Bearer tok-2", "<x/>"],
+    ]);
+  });
+
+  it("a second 401 is the answer: AuthError naming the server's RFC 6750 reason, never the token", async () => {
+    server = await startFakeServer(() => ({
+      status: 401,
+      headers: {
+        "WWW-Authenticate": 'Bearer realm="x", error="invalid_token", error_description="token revoked"',
+      },
+    }));
+    const tokens = tokenSource();
+    const http = new DavHttp({ username: "alice@example.test", bearer: tokens.bearer, stage: "caldav" });
+    const res = await http.send({ method: "PROPFIND", url: server.url });
+    expect(server.requests).toHaveLength(2);
+    expect(tokens.refused).toEqual(["tok-1", "tok-2"]);
+    const error = http.statusError(res, "PROPFIND");
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.code).toBe("DAV_AUTH_FAILED");
+    expect(error.message).toMatch(
+      /refused the OAuth 2\.0 access token of "alice@example\.test" \(401; OAuth 2\.0: invalid_token \(token revoked\)\)/,
+    );
+    expect(error.message).not.toContain("tok-");
+  });
+
+  it("names the scope a 403 insufficient_scope asks for", async () => {
+    server = await startFakeServer(() => ({
+      status: 403,
+      headers: {
+        "WWW-Authenticate":
+          'Bearer error="insufficient_scope", scope="https://www.googleapis.com/auth/calendar"',
+      },
+    }));
+    const http = new DavHttp({ username: "alice", bearer: tokenSource().bearer });
+    const error = http.statusError(await http.send({ method: "PROPFIND", url: server.url }), "PROPFIND");
+    expect(error).toBeInstanceOf(AuthError);
+    expect(error.message).toMatch(
+      /forbidden for "alice" \(403; OAuth 2\.0: insufficient_scope, scope needed: https:\/\/www\.googleapis\.com\/auth\/calendar\)/,
+    );
+  });
+
+  it("a token that cannot be had fails the request with that error, and nothing is sent", async () => {
+    server = await startFakeServer(() => ({ status: 207 }));
+    const refusedGrant = new AuthError("the provider refused the refresh token", {
+      code: "OAUTH2_REFUSED",
+      stage: "oauth2",
+    });
+    const http = new DavHttp({
+      bearer: { token: () => Promise.reject(refusedGrant), refused: () => undefined },
+    });
+    await expect(http.send({ method: "PROPFIND", url: server.url })).rejects.toBe(refusedGrant);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("passes the request's abort signal to the token source", async () => {
+    server = await startFakeServer(() => ({ status: 207 }));
+    const abort = new AbortController();
+    let seen: AbortSignal | undefined;
+    const http = new DavHttp({
+      bearer: {
+        token: (signal) => {
+          seen = signal;
+          return new Promise((_resolve, reject) =>
+            signal?.addEventListener("abort", () => reject(new AbortedError("oauth2"))),
+          );
+        },
+        refused: () => undefined,
+      },
+    });
+    const sending = http.send({ method: "PROPFIND", url: server.url, signal: abort.signal });
+    abort.abort();
+    await expect(sending).rejects.toBeInstanceOf(AbortedError);
+    expect(seen?.aborted).toBe(true);
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("bearerChallenge", () => {
+  it("reads error, error_description and scope of the Bearer challenge only", () => {
+    expect(bearerChallenge('Bearer realm="x"')).toEqual({});
+    expect(
+      bearerChallenge(
+        'Basic realm="y", Bearer error="insufficient_scope", scope="a b", error_description="needs \\"a b\\""',
+      ),
+    ).toEqual({ error: "insufficient_scope", scope: "a b", description: 'needs "a b"' });
+    expect(bearerChallenge('Bearer error=invalid_token Basic error="not-this-one"')).toEqual({
+      error: "invalid_token",
+    });
+    expect(bearerChallenge('Basic realm="Bearer"')).toBeUndefined();
+    expect(bearerChallenge(null)).toBeUndefined();
   });
 });
