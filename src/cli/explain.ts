@@ -23,6 +23,13 @@ export function explainFailure(error: unknown, service: string): string {
     return `connection refused: nothing listens on the ${service} host and port (is the server running? is the port right?)`;
   if (has("EHOSTUNREACH") || has("ENETUNREACH"))
     return `network unreachable: no route to the ${service} server`;
+  if (codes.includes("DAV_CROSS_ORIGIN_REDIRECT")) return `${service}: ${firstLine(text)}`;
+  if (kinds.includes("auth") && /OAuth 2\.0 access token/.test(text)) {
+    const reason = chain
+      .map((e) => (e as { details?: { bearerReason?: unknown } }).details?.bearerReason)
+      .find((r): r is string => typeof r === "string");
+    return `authentication failed: the ${service} server refused the OAuth 2.0 access token${reason ? ` (${reason})` : ""} (check that the grant has this service's scope)`;
+  }
   if (
     kinds.includes("auth") ||
     /AUTHENTICATIONFAILED|authentication failed|Invalid login|535|EAUTH|\b401\b/i.test(text)

@@ -97,6 +97,11 @@ export interface DavHttpResponse {
   body: string;
   /** The URL that answered (after redirects). */
   url: string;
+  /**
+   * The origin the request went to, when a redirect took it to another origin (scheme, host or port):
+   * fetch does not send the Authorization header there (Fetch standard, HTTP-redirect fetch).
+   */
+  redirectedFrom?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -136,7 +141,8 @@ export class DavHttp {
     if (!bearer) return this.#sendOnce(req, this.#authorization);
     const offered = await this.#token(bearer, req);
     const res = await this.#sendOnce(req, `Bearer ${offered}`);
-    if (res.status !== 401) return res;
+    // Refused where the token was not even sent (another origin): the token is not to blame.
+    if (res.status !== 401 || res.redirectedFrom) return res;
     bearer.refused(offered);
     this.#options.logger?.debug(
       { method: req.method, url: req.url },
@@ -185,7 +191,15 @@ export class DavHttp {
         { method: req.method, url: req.url, status: res.status, ms: Date.now() - started },
         "dav request",
       );
-      return { status: res.status, headers: res.headers, body, url: res.url || req.url };
+      const url = res.url || req.url;
+      const from = new URL(req.url).origin;
+      return {
+        status: res.status,
+        headers: res.headers,
+        body,
+        url,
+        ...(new URL(url).origin !== from ? { redirectedFrom: from } : {}),
+      };
     } catch (error) {
       if (error instanceof ServerError) throw error;
       if (outer.some((s) => s.aborted)) throw new AbortedError(this.stage, error);
@@ -232,10 +246,19 @@ export class DavHttp {
     const excerpt = bodyExcerpt(res.body);
     const details: Record<string, unknown> = { method, url: res.url, status: res.status };
     const bearer = this.#options.bearer ? bearerChallenge(res.headers.get("www-authenticate")) : undefined;
-    const why = bearer?.error
-      ? `; OAuth 2.0: ${bearer.error}${bearer.description ? ` (${bearer.description})` : ""}${bearer.scope ? `, scope needed: ${bearer.scope}` : ""}`
-      : "";
-    if (bearer?.error) details.bearerError = bearer.error;
+    const reason = bearer?.error ? bearerReason(bearer) : undefined;
+    const why = reason ? `; OAuth 2.0: ${reason}` : "";
+    if (reason) details.bearerReason = reason;
+    if (res.status === 401 && res.redirectedFrom) {
+      return new AuthError(
+        `${label}: ${res.redirectedFrom} redirected to another host, which asks for credentials (401); they are not sent across hosts: configure the DAV URL on ${new URL(res.url).origin}`,
+        {
+          code: "DAV_CROSS_ORIGIN_REDIRECT",
+          stage: this.stage,
+          details: { ...details, redirectedFrom: res.redirectedFrom },
+        },
+      );
+    }
     if (res.status === 401) {
       const what = this.#options.bearer
         ? `the server refused the OAuth 2.0 access token of "${this.username ?? ""}"`
@@ -301,6 +324,11 @@ export function bearerChallenge(
     else if (key === "scope") out.scope = value;
   }
   return out;
+}
+
+/** "invalid_token (token revoked)", "insufficient_scope, scope needed: ...": a Bearer challenge in words. */
+function bearerReason(c: { error?: string; description?: string; scope?: string }): string {
+  return `${c.error}${c.description ? ` (${c.description})` : ""}${c.scope ? `, scope needed: ${c.scope}` : ""}`;
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

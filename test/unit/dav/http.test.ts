@@ -4,6 +4,7 @@ import { createDavClient } from "../../../src/dav/client.js";
 import { DavHttp, bearerChallenge, parseRetryAfter } from "../../../src/dav/http.js";
 import { AbortedError, AuthError, NetworkError, ServerError } from "../../../src/errors/index.js";
 import { createLogger } from "../../../src/log/index.js";
+import { explainFailure } from "../../../src/cli/explain.js";
 import {
   type FakeAnswer,
   type FakeServer,
@@ -238,6 +239,9 @@ describe("DavHttp with bearer tokens (RFC 6750)", () => {
       /refused the OAuth 2\.0 access token of "alice@example\.test" \(401; OAuth 2\.0: invalid_token \(token revoked\)\)/,
     );
     expect(error.message).not.toContain("tok-");
+    expect(explainFailure(error, "CalDAV")).toBe(
+      "authentication failed: the CalDAV server refused the OAuth 2.0 access token (invalid_token (token revoked)) (check that the grant has this service's scope)",
+    );
   });
 
   it("names the scope a 403 insufficient_scope asks for", async () => {
@@ -289,6 +293,61 @@ describe("DavHttp with bearer tokens (RFC 6750)", () => {
     await expect(sending).rejects.toBeInstanceOf(AbortedError);
     expect(seen?.aborted).toBe(true);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("DavHttp and a redirect to another host", () => {
+  let other: FakeServer | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+  });
+
+  it.each(["basic", "bearer"] as const)(
+    "%s: a 401 from the host redirected to is named as such, and a bearer token is not blamed for it",
+    async (auth) => {
+      // fetch drops Authorization on a cross-origin redirect: the other host never sees credentials.
+      other = await startFakeServer(() => ({
+        status: 401,
+        headers: { "WWW-Authenticate": 'Bearer realm="x"' },
+      }));
+      const target = other.url;
+      server = await startFakeServer(() => ({ status: 301, headers: { Location: target } }));
+      const refused: string[] = [];
+      const http = new DavHttp({
+        username: "alice",
+        ...(auth === "basic"
+          ? { password: "pw" }
+          : { bearer: { token: async () => "tok-1", refused: (t: string) => void refused.push(t) } }),
+        stage: "carddav",
+      });
+      const res = await http.send({ method: "PROPFIND", url: server.url });
+      expect(res.redirectedFrom).toBe(new URL(server.url).origin);
+      expect(other.requests.map((r) => r.headers.authorization)).toEqual([undefined]);
+      expect(server.requests).toHaveLength(1);
+      expect(refused).toEqual([]);
+      const error = http.statusError(res, "PROPFIND");
+      expect(error).toBeInstanceOf(AuthError);
+      expect(error.code).toBe("DAV_CROSS_ORIGIN_REDIRECT");
+      expect(error.message).toContain(`configure the DAV URL on ${new URL(target).origin}`);
+      expect(explainFailure(error, "CardDAV")).toMatch(/^CardDAV: .*redirected to another host/);
+    },
+  );
+
+  it("a redirect on the same host keeps the credentials", async () => {
+    server = await startFakeServer((req) =>
+      req.path === "/.well-known/carddav"
+        ? { status: 301, headers: { Location: "/dav/" } }
+        : { status: 207, body: "<multistatus xmlns='DAV:'/>" },
+    );
+    const http = new DavHttp({ bearer: { token: async () => "tok-1", refused: () => undefined } });
+    const res = await http.send({
+      method: "PROPFIND",
+      url: new URL("/.well-known/carddav", server.url).href,
+    });
+    expect(res.status).toBe(207);
+    expect(res.redirectedFrom).toBeUndefined();
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual(["Bearer tok-1", "Bearer tok-1"]);
   });
 });
 
