@@ -42,6 +42,8 @@ export interface StackOAuth {
   /** Base URL: token endpoint at `token`, test controls under `admin/`. */
   url: string;
   tokenUrl: string;
+  /** The authorization endpoint (consent given at once for the stack user named by login_hint). */
+  authUrl: string;
   clientId: string;
   clientSecret: string;
   /**
@@ -189,6 +191,7 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
           oauth: {
             url: vars.STACK_OAUTH_URL,
             tokenUrl: new URL("token", vars.STACK_OAUTH_URL).href,
+            authUrl: new URL("authorize", vars.STACK_OAUTH_URL).href,
             clientId: vars.STACK_OAUTH_CLIENT_ID,
             clientSecret: vars.STACK_OAUTH_CLIENT_SECRET,
             ...(vars.STACK_RADICALE_OAUTH_URL ? { davUrl: vars.STACK_RADICALE_OAUTH_URL } : {}),
