@@ -10,6 +10,7 @@ import { createLogger } from "../log/index.js";
 import { formatCheckLine, runChecks } from "./check.js";
 import { demoAgent } from "./demo-agent.js";
 import { demoRoundTrip } from "./demo-roundtrip.js";
+import { oauth2Login } from "./oauth2-login.js";
 import { bringUpLocalStack, demoStateDir, localStackConfigEnv } from "./local-stack.js";
 
 const USAGE = `email-channel: give an AI assistant an email address
@@ -18,11 +19,15 @@ Usage:
   email-channel run   [--config config.yaml] [--agent ./agent.js] [--no-demo-mail]
   email-channel check [--config config.yaml]
   email-channel send  [--config config.yaml] --to addr[,addr] --subject "..." [--from account] [text | -]
+  email-channel oauth2-login [--config config.yaml] [--account addr] [--port N] [--param key=value]...
   email-channel help
 
 Configuration comes from --config (or EMAIL_CHANNEL_CONFIG) and EMAIL_* variables (env wins).
 Without any server configured, "run" brings up the repository's local stack (Dovecot, Postfix,
 Radicale on loopback; needs root), answers with a demo agent and sends itself a demo mail.
+"oauth2-login" gets an account's first OAuth 2.0 refresh token with its user's consent in a browser
+(needs oauth2.auth_url, token_url, client_id; Google also --param access_type=offline --param
+prompt=consent) and prints it as EMAIL_OAUTH2_REFRESH_TOKEN=... on stdout.
 LOG_LEVEL sets the log level (default info).`;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -142,6 +147,9 @@ export async function main(argv: string[]): Promise<number> {
       to: { type: "string" },
       subject: { type: "string" },
       from: { type: "string" },
+      account: { type: "string" },
+      port: { type: "string" },
+      param: { type: "string", multiple: true },
       "no-demo-mail": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -159,6 +167,19 @@ export async function main(argv: string[]): Promise<number> {
       return cmdCheck(opts);
     case "send":
       return cmdSend(opts, rest);
+    case "oauth2-login": {
+      const abort = new AbortController();
+      process.once("SIGINT", () => abort.abort("interrupted"));
+      return oauth2Login({
+        ...(values.config ? { config: values.config } : {}),
+        ...(values.account ? { account: values.account } : {}),
+        ...(values.port ? { port: values.port } : {}),
+        ...(values.param ? { params: values.param } : {}),
+        tell: (line) => process.stderr.write(`${line}\n`),
+        print: say,
+        signal: abort.signal,
+      });
+    }
     default:
       say(USAGE);
       return 2;

@@ -55,6 +55,7 @@ export const ENV_KEYS: ReadonlyMap<string, EnvKey> = new Map<string, EnvKey>([
   top("smtp_max_connections", "number"),
   top("smtp_rate_limit", "number"),
   ["EMAIL_OAUTH2_TOKEN_URL", { path: ["oauth2", "token_url"], type: "string" }],
+  ["EMAIL_OAUTH2_AUTH_URL", { path: ["oauth2", "auth_url"], type: "string" }],
   ["EMAIL_OAUTH2_CLIENT_ID", { path: ["oauth2", "client_id"], type: "string" }],
   ["EMAIL_OAUTH2_CLIENT_SECRET", { path: ["oauth2", "client_secret"], type: "string", secret: true }],
   ["EMAIL_OAUTH2_REFRESH_TOKEN", { path: ["oauth2", "refresh_token"], type: "string", secret: true }],

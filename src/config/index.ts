@@ -1,4 +1,4 @@
-export { loadConfig } from "./load.js";
+export { loadConfig, loadFileConfig } from "./load.js";
 export type { LoadConfigOptions } from "./load.js";
 export {
   Secret,
@@ -9,6 +9,6 @@ export {
   type TlsSettings,
   type RateWindow,
 } from "./resolved.js";
-export { tlsModeFor } from "./resolve.js";
+export { oauth2ClientFor, type OAuth2ClientSettings, tlsModeFor } from "./resolve.js";
 export { ENV_KEYS } from "./env.js";
 export { fileSchema, type FileConfig } from "./schema.js";

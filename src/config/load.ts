@@ -7,7 +7,7 @@ import { ENV_IGNORED, ENV_KEYS, parseEnvValue } from "./env.js";
 import { interpolate } from "./interpolate.js";
 import { formatIssues, resolveConfig } from "./resolve.js";
 import type { ResolvedConfig } from "./resolved.js";
-import { fileSchema } from "./schema.js";
+import { type FileConfig, fileSchema } from "./schema.js";
 
 export interface LoadConfigOptions {
   /** YAML file path; default: env EMAIL_CHANNEL_CONFIG; none = environment only. */
@@ -143,6 +143,25 @@ function secretsOf(raw: Plain, env: Record<string, string | undefined>): string[
  * wins; validates with one zod schema and resolves it. Throws ConfigError naming every bad key.
  */
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  const { data, ca, secrets } = await loadFileConfig(options);
+  try {
+    return resolveConfig(data, ca);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      const clean = error.issues.map((i) => ({ path: i.path, message: scrub(i.message, secrets) }));
+      throw new ConfigError(scrub(error.message, secrets), clean);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The validated configuration before it is resolved into accounts (what `email-channel oauth2-login`
+ * reads: an account may not have its refresh token yet). `ca` is the CA file's contents.
+ */
+export async function loadFileConfig(
+  options: LoadConfigOptions = {},
+): Promise<{ data: FileConfig; ca?: string; secrets: string[] }> {
   const env = options.env ?? process.env;
   const file = options.file ?? env.EMAIL_CHANNEL_CONFIG;
   let text = options.yaml;
@@ -190,13 +209,5 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
       );
     }
   }
-  try {
-    return resolveConfig(parsed.data, ca);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      const clean = error.issues.map((i) => ({ path: i.path, message: scrub(i.message, secrets) }));
-      throw new ConfigError(scrub(error.message, secrets), clean);
-    }
-    throw error;
-  }
+  return { data: parsed.data, ...(ca !== undefined ? { ca } : {}), secrets };
 }

@@ -6,6 +6,7 @@ import {
   Secret,
   type ServerEndpoint,
   type TlsMode,
+  type TlsSettings,
 } from "./resolved.js";
 import type { OAuth2Grant } from "../oauth2/types.js";
 import type { FileConfig } from "./schema.js";
@@ -146,6 +147,73 @@ const windows = (
   fallback: typeof DEFAULT_PER_SENDER,
 ) => (w ? w.map((x) => ({ max: x.max, windowSeconds: x.window_seconds })) : fallback);
 
+function tlsFrom(cfg: FileConfig, ca: string | undefined): TlsSettings {
+  return {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cfg.tls_ca_file ? { caFile: cfg.tls_ca_file } : {}),
+    rejectUnauthorized: cfg.tls_reject_unauthorized,
+  };
+}
+
+/** What `email-channel oauth2-login` needs to ask for one account's first refresh token. */
+export interface OAuth2ClientSettings {
+  account: string;
+  authUrl: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret?: Secret;
+  scope?: string;
+  tls: TlsSettings;
+}
+
+/**
+ * The OAuth 2.0 client settings of one monitored account (its own `oauth2` block over the top-level
+ * one, key by key), without its refresh token, which it may not have yet. `account`: the address;
+ * may be left out when there is one account.
+ */
+export function oauth2ClientFor(
+  cfg: FileConfig,
+  ca: string | undefined,
+  account?: string,
+): OAuth2ClientSettings {
+  const entries = cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
+  const wanted = account?.trim().toLowerCase();
+  const index = wanted
+    ? entries.findIndex((e) => e.address.trim().toLowerCase() === wanted)
+    : entries.length === 1
+      ? 0
+      : -1;
+  const entry = entries[index];
+  if (!entry) {
+    const path = "channels.email.monitored_accounts";
+    throw new ConfigError(
+      wanted
+        ? `invalid configuration: ${path}: ${wanted} is not a monitored account`
+        : `invalid configuration: ${path}: several accounts; say which one (--account)`,
+      [{ path, message: wanted ? "not a monitored account" : "several accounts" }],
+    );
+  }
+  const own = "oauth2" in entry ? entry.oauth2 : undefined;
+  const o = { ...cfg.oauth2, ...own };
+  const missing = (["auth_url", "token_url", "client_id"] as const).filter((k) => !o[k]);
+  if (missing.length > 0) {
+    const issues = missing.map((k) => ({
+      path: `channels.email.oauth2.${k}`,
+      message: `required for oauth2-login (EMAIL_OAUTH2_${k.toUpperCase()})`,
+    }));
+    throw new ConfigError(formatIssues(issues), issues);
+  }
+  return {
+    account: entry.address.trim().toLowerCase(),
+    authUrl: o.auth_url!,
+    tokenUrl: o.token_url!,
+    clientId: o.client_id!,
+    ...(o.client_secret ? { clientSecret: new Secret(o.client_secret) } : {}),
+    ...(o.scope ? { scope: o.scope } : {}),
+    tls: tlsFrom(cfg, ca),
+  };
+}
+
 /** File config (validated) -> the resolved configuration. `ca` is the CA file's contents, read by the loader. */
 export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
   const imap = endpoint(cfg.imap_server, cfg.imap_use_tls ? 993 : 143, cfg.imap_use_tls, 993);
@@ -155,11 +223,7 @@ export function resolveConfig(cfg: FileConfig, ca?: string): ResolvedConfig {
     enabled: cfg.enabled,
     imap,
     smtp: { ...smtp, maxConnections: cfg.smtp_max_connections, rateLimitPerSecond: cfg.smtp_rate_limit },
-    tls: {
-      ...(ca !== undefined ? { ca } : {}),
-      ...(cfg.tls_ca_file ? { caFile: cfg.tls_ca_file } : {}),
-      rejectUnauthorized: cfg.tls_reject_unauthorized,
-    },
+    tls: tlsFrom(cfg, ca),
     accounts: resolveAccounts(cfg),
     ...(cfg.caldav_url ? { caldavUrl: cfg.caldav_url } : {}),
     ...(cfg.carddav_url ? { carddavUrl: cfg.carddav_url } : {}),

@@ -40,6 +40,11 @@ const nonNegInt = z
 const oauth2Schema = z.strictObject({
   /** The provider's token endpoint, e.g. https://oauth2.googleapis.com/token. */
   token_url: z.url({ message: "expected an http(s) URL" }).optional(),
+  /**
+   * The provider's authorization endpoint (e.g. https://accounts.google.com/o/oauth2/v2/auth): only
+   * `email-channel oauth2-login` uses it, to get the first refresh token with the user's consent.
+   */
+  auth_url: z.url({ message: "expected an http(s) URL" }).optional(),
   client_id: z.string().min(1).optional(),
   /** Absent for a public client. */
   client_secret: z.string().min(1).optional(),

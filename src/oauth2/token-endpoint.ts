@@ -1,7 +1,8 @@
 /**
- * The token endpoint call: RFC 6749 §6 (refreshing an access token), the answer read per §5.1 and
- * §5.2, failures mapped to our typed errors. The refresh token and the client secret travel in the
- * form body (§2.3.1; accepted by Google and Microsoft alike) and never into a log line or an error.
+ * The token endpoint calls: RFC 6749 §6 (refreshing an access token) and §4.1.3 (an authorization
+ * code for the first tokens, with its PKCE verifier), the answer read per §5.1 and §5.2, failures
+ * mapped to our typed errors. The refresh token, the code and the client secret travel in the form
+ * body (§2.3.1; accepted by Google and Microsoft alike) and never into a log line or an error.
  */
 import {
   AbortedError,
@@ -12,6 +13,7 @@ import {
   ServerError,
   TlsError,
 } from "../errors/index.js";
+import type { Secret } from "../config/resolved.js";
 import type { IssuedToken, OAuth2Grant, TokenFetch } from "./types.js";
 
 export interface TokenRequestOptions {
@@ -33,7 +35,7 @@ const REFUSALS = new Set(["invalid_grant", "invalid_client", "unauthorized_clien
 const MAX_DESCRIPTION = 200;
 
 /** Exchanges the refresh token for an access token. */
-export async function requestAccessToken(
+export function requestAccessToken(
   grant: OAuth2Grant,
   options: TokenRequestOptions = {},
 ): Promise<IssuedToken> {
@@ -44,13 +46,64 @@ export async function requestAccessToken(
   });
   if (grant.clientSecret) form.set("client_secret", grant.clientSecret.reveal());
   if (grant.scope) form.set("scope", grant.scope);
+  return postTokenForm(
+    grant.tokenUrl,
+    form,
+    "refresh token grant",
+    [grant.refreshToken.reveal(), grant.clientSecret?.reveal()],
+    options,
+  );
+}
+
+/** An authorization code (RFC 6749 §4.1.3) and what it must be redeemed with. */
+export interface AuthorizationCodeGrant {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret?: Secret;
+  code: string;
+  /** The redirect_uri the code was issued for (sent again, §4.1.3). */
+  redirectUri: string;
+  /** The PKCE code_verifier (RFC 7636 §4.5). */
+  codeVerifier: string;
+}
+
+/** Redeems an authorization code: the first access token and, when the provider gives one, a refresh token. */
+export function redeemAuthorizationCode(
+  grant: AuthorizationCodeGrant,
+  options: TokenRequestOptions = {},
+): Promise<IssuedToken> {
+  const form = new URLSearchParams({
+    grant_type: "authorization_code",
+    code: grant.code,
+    redirect_uri: grant.redirectUri,
+    code_verifier: grant.codeVerifier,
+    client_id: grant.clientId,
+  });
+  if (grant.clientSecret) form.set("client_secret", grant.clientSecret.reveal());
+  return postTokenForm(
+    grant.tokenUrl,
+    form,
+    "authorization code",
+    [grant.code, grant.codeVerifier, grant.clientSecret?.reveal()],
+    options,
+  );
+}
+
+/** POSTs one grant's form to the token endpoint and reads the answer (§5.1), or maps the refusal (§5.2). */
+async function postTokenForm(
+  tokenUrl: string,
+  form: URLSearchParams,
+  what: string,
+  secrets: (string | undefined)[],
+  options: TokenRequestOptions,
+): Promise<IssuedToken> {
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const where = endpointName(grant.tokenUrl);
+  const where = endpointName(tokenUrl);
   let status: number;
   let text: string;
   try {
-    const res = await (options.fetch ?? ((url, init) => fetch(url, init)))(grant.tokenUrl, {
+    const res = await (options.fetch ?? ((url, init) => fetch(url, init)))(tokenUrl, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: form.toString(),
@@ -65,7 +118,7 @@ export async function requestAccessToken(
   }
   const body = parseJson(text);
   if (status === 200) return issued(body, where, (options.now ?? Date.now)());
-  throw refusal(status, body, where, [grant.refreshToken.reveal(), grant.clientSecret?.reveal()]);
+  throw refusal(status, body, where, what, secrets);
 }
 
 /** The endpoint as logs may name it: scheme, host and path, never a query or user info. */
@@ -119,6 +172,7 @@ function refusal(
   status: number,
   body: Record<string, unknown> | undefined,
   where: string,
+  what: string,
   secrets: (string | undefined)[],
 ): EmailChannelError {
   const code = typeof body?.error === "string" ? body.error.slice(0, MAX_DESCRIPTION) : undefined;
@@ -131,7 +185,7 @@ function refusal(
   for (const secret of secrets)
     if (secret && secret.length >= 3) words = words.split(secret).join("[redacted]");
   if ((status === 400 || status === 401) && (code === undefined || REFUSALS.has(code))) {
-    return new AuthError(`${where} refused the refresh token grant (${words})`, {
+    return new AuthError(`${where} refused the ${what} (${words})`, {
       code: "OAUTH2_REFUSED",
       stage: "oauth2",
       details: { status, ...(code && /^[\w.-]+$/.test(code) ? { error: code } : {}) },

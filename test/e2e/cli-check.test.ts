@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { stackChannelEnv } from "../support/channel.js";
@@ -111,5 +111,72 @@ describe("email-channel check against the real stack", () => {
     const { code, out } = await check({ ...base(), EMAIL_IMAP_SERVER: "127.0.0.1:1" });
     expect(code).toBe(1);
     expect(out).toMatch(/FAIL\s+imap\s+.*connection refused/);
+  });
+});
+
+describe.skipIf(!stack.oauth)("email-channel oauth2-login against the stack's authorization server", () => {
+  /** Runs the command as a person would; `browser` gets the address it prints and plays the browser. */
+  function login(
+    env: Record<string, string | undefined>,
+    args: string[],
+    browser: (url: string) => Promise<void>,
+  ): Promise<{ code: number; out: string; err: string }> {
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("EMAIL_")));
+    const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "oauth2-login", ...args], {
+      env: { ...clean, ...env } as NodeJS.ProcessEnv,
+    });
+    let out = "";
+    let err = "";
+    let browsed = false;
+    child.stdout.on("data", (c: Buffer) => (out += c));
+    child.stderr.on("data", (c: Buffer) => {
+      err += c;
+      const url = /^\s+(http\S+authorize\S+)$/m.exec(err)?.[1];
+      if (url && !browsed) {
+        browsed = true;
+        void browser(url);
+      }
+    });
+    return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? 1, out, err })));
+  }
+  const oauth = stack.oauth!;
+  const env = () => {
+    const { EMAIL_OAUTH2_REFRESH_TOKEN: _r, ...rest } = oauthChannelEnv(stack, stack.users.assistant);
+    return { ...stackChannelEnv(stack), ...rest, EMAIL_OAUTH2_AUTH_URL: oauth.authUrl };
+  };
+  const browse = async (url: string) => {
+    const provider = await fetch(url, { redirect: "manual" });
+    await fetch(provider.headers.get("location")!);
+  };
+
+  it("prints a refresh token that the channel then logs in with", async () => {
+    const got = await login(env(), ["--param", "access_type=offline"], async (url) => {
+      expect(new URL(url).searchParams.get("access_type")).toBe("offline");
+      expect(new URL(url).searchParams.get("login_hint")).toBe(stack.users.assistant.address);
+      await browse(url);
+    });
+    expect(got.err).toContain(`sign in as ${stack.users.assistant.address}`);
+    expect(got.code).toBe(0);
+    const line = got.out.trim();
+    expect(line).toMatch(/^EMAIL_OAUTH2_REFRESH_TOKEN=\S{20,}$/);
+    const refreshToken = line.split("=")[1]!;
+    expect(got.err).not.toContain(refreshToken);
+    const checked = await check({ ...env(), EMAIL_OAUTH2_REFRESH_TOKEN: refreshToken });
+    expect(checked.out).toMatch(/ok\s+imap\s+assistant@example\.test\s+.*OAuth 2\.0/);
+    expect(checked.code).toBe(0);
+  });
+
+  it("exits 1 naming the refusal when the provider does not authorize, and prints no token", async () => {
+    const got = await login({ ...env(), EMAIL_MONITORED_ACCOUNTS: "nobody@example.test" }, [], browse);
+    expect(got.code).toBe(1);
+    expect(got.err).toMatch(/did not authorize the channel \(access_denied/);
+    expect(got.out).toBe("");
+  });
+
+  it("says which setting is missing", async () => {
+    const { EMAIL_OAUTH2_AUTH_URL: _a, ...noAuthUrl } = env();
+    const got = await login(noAuthUrl, [], browse);
+    expect(got.code).toBe(1);
+    expect(got.err).toMatch(/oauth2\.auth_url: required for oauth2-login \(EMAIL_OAUTH2_AUTH_URL\)/);
   });
 });
