@@ -328,7 +328,9 @@ export function bearerChallenge(
 
 /** "invalid_token (token revoked)", "insufficient_scope, scope needed: ...": a Bearer challenge in words. */
 function bearerReason(c: { error?: string; description?: string; scope?: string }): string {
-  return `${c.error}${c.description ? ` (${c.description})` : ""}${c.scope ? `, scope needed: ${c.scope}` : ""}`;
+  // The server's words go into errors and logs: bounded.
+  const cap = (v: string) => (v.length > 200 ? `${v.slice(0, 200)}…` : v);
+  return `${cap(c.error ?? "")}${c.description ? ` (${cap(c.description)})` : ""}${c.scope ? `, scope needed: ${cap(c.scope)}` : ""}`;
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

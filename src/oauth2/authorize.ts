@@ -138,6 +138,7 @@ export async function authorizeWithLoopback(
     server.once("error", reject);
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());
   });
+  server.on("error", (error) => settle(error));
   const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;
   const timer = setTimeout(
     () =>
