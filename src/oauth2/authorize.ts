@@ -13,7 +13,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Secret } from "../config/resolved.js";
-import { AbortedError, AuthError } from "../errors/index.js";
+import { AbortedError, AuthError, EmailChannelError } from "../errors/index.js";
 import { redeemAuthorizationCode, type TokenRequestOptions } from "./token-endpoint.js";
 import type { IssuedToken } from "./types.js";
 
@@ -135,7 +135,14 @@ export async function authorizeWithLoopback(
     settle(result);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        new EmailChannelError(
+          `cannot listen on 127.0.0.1:${o.port ?? 0} for the browser to come back (${error.code ?? error.message})`,
+          { code: "OAUTH2_LISTEN", stage: "oauth2", kind: "config", cause: error },
+        ),
+      ),
+    );
     server.listen(o.port ?? 0, "127.0.0.1", () => resolve());
   });
   server.on("error", (error) => settle(error));

@@ -1,8 +1,15 @@
 import { createHash } from "node:crypto";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { loadFileConfig, oauth2ClientFor } from "../../../src/config/index.js";
-import { AuthError, ConfigError } from "../../../src/errors/index.js";
-import { authorizationUrl, pkcePair, readCallback } from "../../../src/oauth2/index.js";
+import { AuthError, ConfigError, type EmailChannelError } from "../../../src/errors/index.js";
+import {
+  authorizationUrl,
+  authorizeWithLoopback,
+  pkcePair,
+  readCallback,
+} from "../../../src/oauth2/index.js";
 import { rejectionOf } from "../../support/errors.js";
 
 describe("PKCE and the authorization request", () => {
@@ -53,6 +60,47 @@ describe("PKCE and the authorization request", () => {
     expect(denied).toBeInstanceOf(AuthError);
     expect((denied as AuthError).code).toBe("OAUTH2_DENIED");
     expect((denied as AuthError).message).toContain("access_denied: The user said no");
+  });
+});
+
+describe("authorizeWithLoopback without a provider", () => {
+  it("names a listener port that is taken, and never prints an address to open", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    let shown = false;
+    const error = await rejectionOf(
+      authorizeWithLoopback({
+        authUrl: "http://127.0.0.1:9/authorize",
+        tokenUrl: "http://127.0.0.1:9/token",
+        clientId: "c",
+        port,
+        onUrl: () => {
+          shown = true;
+        },
+      }),
+    );
+    taken.close();
+    expect((error as EmailChannelError).code).toBe("OAUTH2_LISTEN");
+    expect(error.message).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect(shown).toBe(false);
+  });
+
+  it("gives up after the wait with OAUTH2_NO_CALLBACK, and the listener is gone", async () => {
+    let redirect = "";
+    const error = await rejectionOf(
+      authorizeWithLoopback({
+        authUrl: "http://127.0.0.1:9/authorize",
+        tokenUrl: "http://127.0.0.1:9/token",
+        clientId: "c",
+        waitMs: 50,
+        onUrl: (url) => {
+          redirect = new URL(url).searchParams.get("redirect_uri")!;
+        },
+      }),
+    );
+    expect((error as AuthError).code).toBe("OAUTH2_NO_CALLBACK");
+    expect((await rejectionOf(fetch(redirect))).message).toMatch(/fetch failed/);
   });
 });
 
