@@ -105,7 +105,7 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
       issues.push({
         path: `${path}.password`,
         message:
-          "no IMAP password: set imap_password (EMAIL_IMAP_PASSWORD), a per-account password, or an OAuth 2.0 refresh token (oauth2)",
+          "no IMAP password: set imap_password (EMAIL_IMAP_PASSWORD), a per-account password, or an OAuth 2.0 refresh token (oauth2; `email-channel oauth2-login` gets one)",
       });
       return;
     }

@@ -108,6 +108,14 @@ describe("loadConfig: OAuth 2.0", () => {
     expect(error.message).not.toContain(REFRESH);
   });
 
+  it("an account with neither password nor refresh token is told how to get one", async () => {
+    const { EMAIL_OAUTH2_REFRESH_TOKEN: _r, ...noToken } = oauthEnv;
+    const error = await rejection({ env: noToken });
+    expect(error.message).toMatch(
+      /monitored_accounts\.0\.password: no IMAP password: .*`email-channel oauth2-login` gets one/,
+    );
+  });
+
   it("refuses a refresh token without the token endpoint or the client id", async () => {
     const { EMAIL_OAUTH2_TOKEN_URL: _u, ...noUrl } = oauthEnv;
     expect((await rejection({ env: noUrl })).message).toMatch(
