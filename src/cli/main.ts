@@ -5,12 +5,12 @@ import { parseArgs } from "node:util";
 import { EmailChannel } from "../channel/email-channel.js";
 import { loadConfig } from "../config/index.js";
 import type { Agent } from "../contract/types.js";
-import { EmailChannelError } from "../errors/index.js";
 import { createLogger } from "../log/index.js";
 import { formatCheckLine, runChecks } from "./check.js";
 import { demoAgent } from "./demo-agent.js";
 import { demoRoundTrip } from "./demo-roundtrip.js";
 import { oauth2Login } from "./oauth2-login.js";
+import { usageError } from "./usage.js";
 import { bringUpLocalStack, demoStateDir, localStackConfigEnv } from "./local-stack.js";
 
 const USAGE = `email-channel: give an AI assistant an email address
@@ -105,8 +105,7 @@ async function cmdCheck(values: Record<string, unknown>): Promise<number> {
 
 async function cmdSend(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const to = values.to as string | undefined;
-  if (!to)
-    throw new EmailChannelError("send needs --to", { code: "CLI_USAGE", stage: "cli", kind: "config" });
+  if (!to) throw usageError("send needs --to");
   const config = await loadConfig(values.config ? { file: values.config as string } : {});
   let text = positionals.join(" ");
   if (text === "-" || text === "")

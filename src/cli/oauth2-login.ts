@@ -1,7 +1,7 @@
 import { loadFileConfig, oauth2ClientFor } from "../config/index.js";
-import { EmailChannelError } from "../errors/index.js";
 import { authorizeWithLoopback } from "../oauth2/index.js";
 import { tlsDispatcher } from "../runtime/tls-dispatcher.js";
+import { usageError } from "./usage.js";
 
 export interface OAuth2LoginOptions {
   config?: string;
@@ -20,12 +20,7 @@ function parseParams(pairs: string[] | undefined): Record<string, string> {
   const params: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const at = pair.indexOf("=");
-    if (at <= 0)
-      throw new EmailChannelError(`--param ${pair}: expected key=value`, {
-        code: "CLI_USAGE",
-        stage: "cli",
-        kind: "config",
-      });
+    if (at <= 0) throw usageError(`--param ${pair}: expected key=value`);
     params[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return params;
@@ -41,11 +36,7 @@ export async function oauth2Login(o: OAuth2LoginOptions): Promise<number> {
   const client = oauth2ClientFor(data, ca, o.account);
   const port = o.port === undefined ? 0 : Number(o.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new EmailChannelError(`--port ${o.port}: expected a port number`, {
-      code: "CLI_USAGE",
-      stage: "cli",
-      kind: "config",
-    });
+    throw usageError(`--port ${o.port}: expected a port number`);
   const params = parseParams(o.params);
   const dispatcher = tlsDispatcher(client.tls);
   const issued = await authorizeWithLoopback({

@@ -62,9 +62,14 @@ function resolveOAuth2(
   };
 }
 
+/** The monitored accounts as entries, a bare address being an entry with nothing else set. */
+function accountEntries(cfg: FileConfig) {
+  return cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
+}
+
 function resolveAccounts(cfg: FileConfig): AccountConfig[] {
   const issues: { path: string; message: string }[] = [];
-  const entries = cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
+  const entries = accountEntries(cfg);
   const shared = entries.length > 1 && !cfg.login_template;
   const accounts: AccountConfig[] = [];
   entries.forEach((entry, i) => {
@@ -176,7 +181,7 @@ export function oauth2ClientFor(
   ca: string | undefined,
   account?: string,
 ): OAuth2ClientSettings {
-  const entries = cfg.monitored_accounts.map((a) => (typeof a === "string" ? { address: a } : a));
+  const entries = accountEntries(cfg);
   const wanted = account?.trim().toLowerCase();
   const index = wanted
     ? entries.findIndex((e) => e.address.trim().toLowerCase() === wanted)

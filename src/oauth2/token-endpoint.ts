@@ -39,20 +39,12 @@ export function requestAccessToken(
   grant: OAuth2Grant,
   options: TokenRequestOptions = {},
 ): Promise<IssuedToken> {
-  const form = new URLSearchParams({
+  const fields: Record<string, string> = {
     grant_type: "refresh_token",
     refresh_token: grant.refreshToken.reveal(),
-    client_id: grant.clientId,
-  });
-  if (grant.clientSecret) form.set("client_secret", grant.clientSecret.reveal());
-  if (grant.scope) form.set("scope", grant.scope);
-  return postTokenForm(
-    grant.tokenUrl,
-    form,
-    "refresh token grant",
-    [grant.refreshToken.reveal(), grant.clientSecret?.reveal()],
-    options,
-  );
+  };
+  if (grant.scope) fields.scope = grant.scope;
+  return postTokenForm(grant, fields, "refresh token grant", [grant.refreshToken.reveal()], options);
 }
 
 /** An authorization code (RFC 6749 §4.1.3) and what it must be redeemed with. */
@@ -72,31 +64,31 @@ export function redeemAuthorizationCode(
   grant: AuthorizationCodeGrant,
   options: TokenRequestOptions = {},
 ): Promise<IssuedToken> {
-  const form = new URLSearchParams({
+  const fields = {
     grant_type: "authorization_code",
     code: grant.code,
     redirect_uri: grant.redirectUri,
     code_verifier: grant.codeVerifier,
-    client_id: grant.clientId,
-  });
-  if (grant.clientSecret) form.set("client_secret", grant.clientSecret.reveal());
-  return postTokenForm(
-    grant.tokenUrl,
-    form,
-    "authorization code",
-    [grant.code, grant.codeVerifier, grant.clientSecret?.reveal()],
-    options,
-  );
+  };
+  return postTokenForm(grant, fields, "authorization code", [grant.code, grant.codeVerifier], options);
 }
 
-/** POSTs one grant's form to the token endpoint and reads the answer (§5.1), or maps the refusal (§5.2). */
+/**
+ * POSTs one grant's fields, with the client's credentials in the body (§2.3.1), to the token
+ * endpoint and reads the answer (§5.1), or maps the refusal (§5.2). `grantSecrets` (with the
+ * client secret added) never reach an error.
+ */
 async function postTokenForm(
-  tokenUrl: string,
-  form: URLSearchParams,
+  client: { tokenUrl: string; clientId: string; clientSecret?: Secret },
+  fields: Record<string, string>,
   what: string,
-  secrets: (string | undefined)[],
+  grantSecrets: string[],
   options: TokenRequestOptions,
 ): Promise<IssuedToken> {
+  const tokenUrl = client.tokenUrl;
+  const form = new URLSearchParams({ ...fields, client_id: client.clientId });
+  if (client.clientSecret) form.set("client_secret", client.clientSecret.reveal());
+  const secrets = [...grantSecrets, client.clientSecret?.reveal()];
   const timeout = AbortSignal.timeout(options.timeoutMs ?? 15_000);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const where = endpointName(tokenUrl);
