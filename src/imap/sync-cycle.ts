@@ -20,7 +20,7 @@ export interface SyncContext {
    * many bytes); bigger ones are streamed one at a time. Default 1 MiB.
    */
   inlineFetchBytes: number;
-  /** Messages handed over concurrently (converted in parallel, recorded in order). Default 8. */
+  /** Messages handed over concurrently (converted in parallel, recorded in order). */
   window: number;
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;

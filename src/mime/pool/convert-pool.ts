@@ -7,8 +7,9 @@
  * (InputError MIME_CONVERTER_CRASHED, so it is quarantined with the reason) and a fresh worker
  * takes the rest.
  *
- * Finding the culprit: when a worker dies with several conversions in flight, each of them is run
- * again, alone on a worker ("suspect"); only a message that ends a worker while alone is failed.
+ * Finding the culprit: when a worker dies with several messages posted to it (converting or queued
+ * there), each of them is run again, alone on a worker ("suspect"); only a message that ends a
+ * worker while alone is failed.
  * A stream (a message too big to fetch whole) is converted in this thread: the converter reads it
  * as it arrives and keeps memory flat, which copying it to a worker would not.
  */
@@ -20,13 +21,28 @@ import { AbortedError, InputError } from "../../errors/index.js";
 import type { Logger } from "../../log/index.js";
 import { convertMessage } from "../convert.js";
 import type { ConvertOptions, ParsedInbound } from "../types.js";
-import { type FromWorker, fromWireError, type ToWorker, wireBytes, wireOptions } from "./wire.js";
+import {
+  type FromWorker,
+  fromWireError,
+  type ToWorker,
+  type WorkerSettings,
+  wireBytes,
+  wireOptions,
+} from "./wire.js";
 
 export interface ConvertPoolOptions {
   /** Worker threads. Default 1; at least 1. */
   workers?: number;
   /** Conversions one worker runs at once (they wait on attachment writes). Default 4; more queue. */
   perWorker?: number;
+  /**
+   * Messages posted to a worker beyond those it is converting, waiting in the worker's own queue:
+   * when one conversion ends the worker starts the next at once instead of waiting for this thread
+   * (busy with IMAP, the ledger and the agent) to read its answer and post more. Default 28.
+   */
+  queuedPerWorker?: number;
+  /** Raw bytes posted to one worker and not yet answered, at most (one message always goes). Default 8 MiB. */
+  queuedBytesPerWorker?: number;
   /**
    * Old-generation heap of each worker, MiB. Default 512. A message whose conversion needs more
    * ends its worker and fails alone with MIME_CONVERTER_CRASHED.
@@ -66,6 +82,8 @@ interface Slot {
   /** Loaded its modules (a worker that dies before this is broken, not crashed by a message). */
   ready: boolean;
   optionKeys: Set<number>;
+  /** Raw bytes of the jobs posted to it and not yet answered. */
+  bytes: number;
   error?: Error;
   /** Ended for being idle: its exit is no failure. */
   retiring: boolean;
@@ -93,6 +111,9 @@ function workerScript(module: URL | undefined): { script: URL | string; eval: bo
 export class ConvertPool {
   readonly #size: number;
   readonly #perWorker: number;
+  /** Jobs posted to one worker at most: those it converts and those queued on it. */
+  readonly #depth: number;
+  readonly #depthBytes: number;
   readonly #maxHeapMb: number;
   readonly #idleMs: number;
   readonly #log: Logger | undefined;
@@ -110,6 +131,8 @@ export class ConvertPool {
   constructor(options: ConvertPoolOptions = {}) {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
     this.#perWorker = Math.max(1, Math.floor(options.perWorker ?? 4));
+    this.#depth = this.#perWorker + Math.max(0, Math.floor(options.queuedPerWorker ?? 28));
+    this.#depthBytes = options.queuedBytesPerWorker ?? 8 * 1024 * 1024;
     this.#maxHeapMb = options.maxHeapMb ?? 512;
     this.#idleMs = options.idleMs ?? 60_000;
     this.#log = options.logger;
@@ -181,6 +204,7 @@ export class ConvertPool {
     const { script, eval: isEval } = workerScript(this.#module);
     const worker = new Worker(script, {
       eval: isEval,
+      workerData: { concurrency: this.#perWorker } satisfies WorkerSettings,
       resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
     });
     const slot: Slot = {
@@ -189,6 +213,7 @@ export class ConvertPool {
       alone: false,
       ready: false,
       optionKeys: new Set(),
+      bytes: 0,
       retiring: false,
     };
     worker.unref();
@@ -206,7 +231,7 @@ export class ConvertPool {
     while (this.#queue.length > 0) {
       const job = this.#queue[0]!;
       const slot =
-        (job.suspect ? this.#slots.find((s) => s.running.size === 0) : this.#leastBusy()) ??
+        (job.suspect ? this.#slots.find((s) => s.running.size === 0) : this.#leastBusy(job)) ??
         (this.#slots.length < this.#size ? this.#spawn() : undefined);
       if (!slot) return;
       this.#queue.shift();
@@ -214,10 +239,12 @@ export class ConvertPool {
     }
   }
 
-  #leastBusy(): Slot | undefined {
+  /** The worker with the fewest jobs that can take `job` (count and bytes posted, see #depth). */
+  #leastBusy(job: Job): Slot | undefined {
     let best: Slot | undefined;
     for (const s of this.#slots) {
-      if (s.alone || s.running.size >= this.#perWorker) continue;
+      if (s.alone || s.running.size >= this.#depth) continue;
+      if (s.running.size > 0 && s.bytes + job.raw.byteLength > this.#depthBytes) continue;
       if (!best || s.running.size < best.running.size) best = s;
     }
     return best;
@@ -234,6 +261,7 @@ export class ConvertPool {
       slot.worker.ref();
     }
     slot.running.set(job.id, job);
+    slot.bytes += job.raw.byteLength;
     slot.alone = job.suspect;
     job.slot = slot;
     // Not transferred: a suspect is posted again from the same bytes.
@@ -255,7 +283,7 @@ export class ConvertPool {
   }
 
   #release(slot: Slot, job: Job): void {
-    slot.running.delete(job.id);
+    if (slot.running.delete(job.id)) slot.bytes -= job.raw.byteLength;
     job.slot = undefined;
     if (slot.running.size === 0) {
       slot.alone = false;

@@ -1,21 +1,26 @@
 /**
  * The conversion worker's entry: runs convertMessage on the raw messages the pool posts and posts
  * back the result or the error (see wire.ts). Options arrive once per key (an account's options),
- * not with every message.
+ * not with every message. At most `concurrency` conversions run at once (workerData); the messages
+ * posted beyond them wait here, in the order they came, so the next one starts as soon as one ends.
  */
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import { AbortedError } from "../../errors/index.js";
 import { convertMessage } from "../convert.js";
 import type { ConvertOptions } from "../types.js";
-import { type FromWorker, type ToWorker, toWireError } from "./wire.js";
+import { type FromWorker, type ToWorker, toWireError, type WorkerSettings } from "./wire.js";
 
 const port = parentPort;
 if (!port) throw new Error("convert-worker.ts runs as a worker thread (ConvertPool), not on its own");
 
+const concurrency = Math.max(1, Math.floor((workerData as WorkerSettings | undefined)?.concurrency ?? 4));
 const options = new Map<number, ConvertOptions>();
 const running = new Map<number, AbortController>();
+type Queued = Extract<ToWorker, { type: "convert" }>;
+const waiting: Queued[] = [];
 const post = (message: FromWorker) => port.postMessage(message);
 
-async function convert(id: number, key: number, raw: Uint8Array): Promise<void> {
+async function convert({ id, key, raw }: Queued): Promise<void> {
   const abort = new AbortController();
   running.set(id, abort);
   try {
@@ -26,12 +31,30 @@ async function convert(id: number, key: number, raw: Uint8Array): Promise<void> 
     post({ type: "failed", id, error: toWireError(error) });
   } finally {
     running.delete(id);
+    startWaiting();
   }
+}
+
+function startWaiting(): void {
+  while (running.size < concurrency && waiting.length > 0) void convert(waiting.shift()!);
+}
+
+/** Stops a running conversion (it removes its files), or drops a waiting one; either way it is answered. */
+function abort(id: number): void {
+  const index = waiting.findIndex((job) => job.id === id);
+  if (index < 0) {
+    running.get(id)?.abort();
+    return;
+  }
+  waiting.splice(index, 1);
+  post({ type: "failed", id, error: toWireError(new AbortedError("mime", "aborted while queued")) });
 }
 
 port.on("message", (message: ToWorker) => {
   if (message.type === "options") options.set(message.key, message.options);
-  else if (message.type === "convert") void convert(message.id, message.key, message.raw);
-  else running.get(message.id)?.abort();
+  else if (message.type === "convert") {
+    waiting.push(message);
+    startWaiting();
+  } else abort(message.id);
 });
 post({ type: "ready" });

@@ -16,6 +16,12 @@ import type { ConvertOptions, ParsedInbound } from "../types.js";
 /** The converter's options without the signal (which cannot be cloned). */
 export type WireOptions = Omit<ConvertOptions, "signal">;
 
+/** The worker's settings (its workerData). */
+export interface WorkerSettings {
+  /** Conversions run at once; the other messages posted wait in the worker's queue. */
+  concurrency: number;
+}
+
 export type ToWorker =
   | { type: "options"; key: number; options: WireOptions }
   | { type: "convert"; id: number; key: number; raw: Uint8Array }

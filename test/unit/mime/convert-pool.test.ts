@@ -89,29 +89,43 @@ describe("ConvertPool", () => {
     expect(tooMany).toMatchObject({ code: "MIME_TOO_MANY_PARTS" });
   });
 
-  it("an abort rejects with AbortedError and leaves no attachment files", async () => {
-    pool = new ConvertPool({ perWorker: 1 });
-    const raw = await fixture("attachment-pdf-gmail.eml");
-    const queued = new AbortController();
-    const first = pool.convert(raw, { attachmentDir: dir });
-    const second = pool.convert(raw, { attachmentDir: dir, signal: queued.signal });
-    queued.abort();
-    await expect(second).rejects.toBeInstanceOf(AbortedError);
-    await first;
-    const running = new AbortController();
-    const third = pool.convert(raw, { attachmentDir: path.join(dir, "aborted"), signal: running.signal });
-    running.abort();
-    await expect(third).rejects.toBeInstanceOf(AbortedError);
-    // The worker's own abort removes what it wrote; give it the time to answer.
-    await pool.convert(Buffer.from("From: a@example.net\r\nSubject: x\r\n\r\nx\r\n"));
-    const left = await readdir(path.join(dir, "aborted")).catch(() => []);
-    expect(left).toEqual([]);
-  });
+  // Queued in the pool (nothing posted ahead) or in the worker's own queue (posted ahead).
+  for (const queuedPerWorker of [0, 4]) {
+    it(`an abort rejects with AbortedError and leaves no attachment files (${queuedPerWorker} posted ahead)`, async () => {
+      pool = new ConvertPool({ perWorker: 1, queuedPerWorker, idleMs: 100 });
+      const raw = await fixture("attachment-pdf-gmail.eml");
+      const queued = new AbortController();
+      const first = pool.convert(raw, { attachmentDir: dir });
+      const second = pool.convert(raw, { attachmentDir: path.join(dir, "queued"), signal: queued.signal });
+      queued.abort();
+      await expect(second).rejects.toBeInstanceOf(AbortedError);
+      await first;
+      // Dropped before it started: it wrote nothing.
+      expect(await readdir(path.join(dir, "queued")).catch(() => [])).toEqual([]);
+      const running = new AbortController();
+      const third = pool.convert(raw, { attachmentDir: path.join(dir, "aborted"), signal: running.signal });
+      running.abort();
+      await expect(third).rejects.toBeInstanceOf(AbortedError);
+      // The worker's own abort removes what it wrote; give it the time to answer.
+      await pool.convert(Buffer.from("From: a@example.net\r\nSubject: x\r\n\r\nx\r\n"));
+      const left = await readdir(path.join(dir, "aborted")).catch(() => []);
+      expect(left).toEqual([]);
+      // Every message posted was answered (the dropped one too): the worker goes idle and ends.
+      const end = Date.now() + 10_000;
+      while (pool.workers > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(pool.workers).toBe(0);
+    });
+  }
 
-  for (const fault of ["throw", "heap"] as const) {
-    it(`a message that ends its worker (${fault}) fails alone; the others in flight convert`, async () => {
+  // perWorker 1: three of the four wait in the dying worker's own queue.
+  for (const [fault, perWorker] of [
+    ["throw", 4],
+    ["heap", 4],
+    ["throw", 1],
+  ] as const) {
+    it(`a message that ends its worker (${fault}, ${perWorker} at once) fails alone; the others posted convert`, async () => {
       const { logger, records } = recordingLogger();
-      pool = new ConvertPool({ workers: 1, perWorker: 4, maxHeapMb: 64, logger, workerModule: CRASHING });
+      pool = new ConvertPool({ workers: 1, perWorker, maxHeapMb: 64, logger, workerModule: CRASHING });
       const innocent = await Promise.all(
         ["thread-2-gmail-web-reply.eml", "apple-ios-reply.eml", "html-only.eml"].map(fixture),
       );
