@@ -17,7 +17,7 @@ import type { MailboxWatcherOptions } from "./watcher-options.js";
  * Messages of one cycle handed over and not yet settled, at most: deep enough that the conversion
  * workers always have the next messages queued while this thread records, threads and guards the
  * earlier ones (with 8, a worker waited for this thread between conversions and a backlog drained
- * ~20 % slower; bench/inbound.ts (b)). The messages are in memory already (fetched whole, in groups
+ * 12-20 % slower in alternating runs of bench/inbound.ts (b)). The messages are in memory already (fetched whole, in groups
  * of bounded bytes); the window bounds their conversions and results waiting for their turn.
  */
 const HANDOVER_WINDOW = 32;
