@@ -21,6 +21,12 @@ import type { MailboxWatcherOptions } from "./watcher-options.js";
  * of bounded bytes); the window bounds their conversions and results waiting for their turn.
  */
 const HANDOVER_WINDOW = 32;
+/**
+ * Raw bytes of those messages, at most: big messages (up to the 1 MiB fetched whole) keep fewer in
+ * flight, so the results waiting for their turn (decoded text, headers) stay bounded; the hostile
+ * mail proof's peak memory was at its limit with 32 of them.
+ */
+const HANDOVER_WINDOW_BYTES = 4 * 1024 * 1024;
 
 export type { MailboxWatcherOptions } from "./watcher-options.js";
 
@@ -328,6 +334,7 @@ export class MailboxWatcher extends EventEmitter {
       batchSize: 100,
       inlineFetchBytes: 1024 * 1024,
       window: HANDOVER_WINDOW,
+      windowBytes: HANDOVER_WINDOW_BYTES,
       dispose: (c, uid, d) => this.#settlement.now(c, uid, d),
       signal: this.#intake.signal,
     });

@@ -22,6 +22,8 @@ export interface SyncContext {
   inlineFetchBytes: number;
   /** Messages handed over concurrently (converted in parallel, recorded in order). */
   window: number;
+  /** Raw bytes of the messages handed over concurrently, at most (one message always goes). */
+  windowBytes: number;
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
@@ -110,9 +112,11 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   // them concurrently and records them in call order); everything is settled in UID order, and the
   // cursor only passes a UID once it and every UID before it are recorded. It is written once per
   // group (a cursor that lags is safe: the ledger knows what was handled).
-  const inflight: { uid: number; work: Promise<Disposition | "pending" | "skip"> }[] = [];
+  const inflight: { uid: number; bytes: number; work: Promise<Disposition | "pending" | "skip"> }[] = [];
+  let inflightBytes = 0;
   const settleOldest = async () => {
     const item = inflight.shift()!;
+    inflightBytes -= item.bytes;
     const outcome = await item.work;
     if (outcome !== "skip") {
       handedOver++;
@@ -142,12 +146,14 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
         const inline = unit.sources.get(meta.uid);
         if (record && FINAL.has(record.status)) {
           skipped++;
-          inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
+          inflight.push({ uid: meta.uid, bytes: 0, work: Promise.resolve("skip") });
         } else if (inline) {
           inflight.push({
             uid: meta.uid,
+            bytes: inline.byteLength,
             work: ctx.handler.onMessage({ ...base, raw: inline, resumed, unrecorded: !record && !resumed }),
           });
+          inflightBytes += inline.byteLength;
         } else {
           // Needs the connection (a MOVE, or a streamed download): settle what is in flight first.
           await drain();
@@ -156,6 +162,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
             await ctx.handler.onOversize(withId, ctx.maxMessageBytes);
             inflight.push({
               uid: meta.uid,
+              bytes: 0,
               work: Promise.resolve({
                 action: "quarantine",
                 reason: "message larger than max_message_bytes",
@@ -165,13 +172,19 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
             const raw = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
             if (!raw) {
               await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
-              inflight.push({ uid: meta.uid, work: Promise.resolve("skip") });
+              inflight.push({ uid: meta.uid, bytes: 0, work: Promise.resolve("skip") });
             } else {
-              inflight.push({ uid: meta.uid, work: ctx.handler.onMessage({ ...withId, raw, resumed }) });
+              // Streamed: its conversion reads the download as it arrives (nothing held whole).
+              inflight.push({
+                uid: meta.uid,
+                bytes: 0,
+                work: ctx.handler.onMessage({ ...withId, raw, resumed }),
+              });
             }
           }
         }
-        if (inflight.length >= ctx.window) await settleOldest();
+        while (inflight.length >= ctx.window || (inflight.length > 0 && inflightBytes >= ctx.windowBytes))
+          await settleOldest();
       }
       saveCursor();
     }
