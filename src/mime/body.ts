@@ -5,8 +5,10 @@
  * message/rfc822 rendered as a forwarded message with its header lines.
  */
 import { decodeHeaderLines } from "./headers.js";
-import { htmlToReadableText } from "./html-text.js";
 import type { MimeNode } from "./parser.js";
+
+/** HTML -> readable text (html-text.ts), in this thread or elsewhere (see ConvertPool). */
+export type HtmlToText = (html: string) => Promise<string>;
 
 /** Report parts (RFC 3464, RFC 6533, RFC 3798, RFC 5965): surfaced as `reports`, not attachments. */
 export const REPORT_TYPES = new Set([
@@ -74,18 +76,19 @@ function joinParts(parts: (string | undefined)[]): string | undefined {
   return present.length ? present.join("\n\n") : undefined;
 }
 
-function render(node: MimeNode, onProblem: (p: string) => void): Rendered {
+async function render(node: MimeNode, onProblem: (p: string) => void, toText: HtmlToText): Promise<Rendered> {
   if (node.children.length === 0) {
     if (node.text === undefined) return {};
     return node.contentType === "text/html" ? { html: node.text } : { plain: node.text };
   }
   if (node.contentType === "message/rfc822") {
-    const inner = render(node.children[0] as MimeNode, onProblem);
+    const inner = await render(node.children[0] as MimeNode, onProblem, toText);
     const head = forwardHeader(node.children[0] as MimeNode, onProblem);
-    const plain = inner.plain ?? (inner.html !== undefined ? htmlToReadableText(inner.html) : "");
+    const plain = inner.plain ?? (inner.html !== undefined ? await toText(inner.html) : "");
     return { plain: `${head}\n${plain}`, ...(inner.html !== undefined ? { html: inner.html } : {}) };
   }
-  const children = node.children.map((c) => render(c, onProblem));
+  const children: Rendered[] = [];
+  for (const c of node.children) children.push(await render(c, onProblem, toText));
   if (node.contentType === "multipart/alternative") {
     // RFC 2046 §5.1.4: alternatives in increasing faithfulness; the last HTML is the richest.
     const plain = children.find((c) => c.plain !== undefined)?.plain;
@@ -93,11 +96,13 @@ function render(node: MimeNode, onProblem: (p: string) => void): Rendered {
     return { ...(plain !== undefined ? { plain } : {}), ...(html !== undefined ? { html } : {}) };
   }
   const anyPlain = children.some((c) => c.plain !== undefined);
-  const plain = anyPlain
-    ? joinParts(
-        children.map((c) => c.plain ?? (c.html !== undefined ? htmlToReadableText(c.html) : undefined)),
-      )
-    : undefined;
+  let plain: string | undefined;
+  if (anyPlain) {
+    const texts: (string | undefined)[] = [];
+    for (const c of children)
+      texts.push(c.plain ?? (c.html !== undefined ? await toText(c.html) : undefined));
+    plain = joinParts(texts);
+  }
   const html = joinParts(children.map((c) => c.html));
   return { ...(plain !== undefined ? { plain } : {}), ...(html !== undefined ? { html } : {}) };
 }
@@ -108,12 +113,16 @@ export interface BodyText {
   html?: string;
 }
 
-/** The readable text of a parsed tree whose body leaves carry `text`. */
-export function bodyText(root: MimeNode, onProblem: (p: string) => void): BodyText {
-  const r = render(root, onProblem);
+/** The readable text of a parsed tree whose body leaves carry `text`; `toText` converts its HTML. */
+export async function bodyText(
+  root: MimeNode,
+  onProblem: (p: string) => void,
+  toText: HtmlToText,
+): Promise<BodyText> {
+  const r = await render(root, onProblem, toText);
   const html = r.html;
   if (r.plain !== undefined)
     return { text: r.plain, textSource: "plain", ...(html !== undefined ? { html } : {}) };
-  if (html !== undefined) return { text: htmlToReadableText(html), textSource: "html", html };
+  if (html !== undefined) return { text: await toText(html), textSource: "html", html };
   return { text: "", textSource: "none" };
 }

@@ -7,10 +7,11 @@ import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
 import { AttachmentCollector, type AttachmentMeta, drain } from "./attachments.js";
-import { bodyText, isDigestMessage, leafRole } from "./body.js";
+import { bodyText, type HtmlToText, isDigestMessage, leafRole } from "./body.js";
 import { decodeBytes } from "./charset.js";
 import { decodeFlowed } from "./flowed.js";
 import { decodeHeaderLines, firstAddress, parseAddressList, parseContentType } from "./headers.js";
+import { htmlTagsStripped, htmlToReadableText } from "./html-text.js";
 import { resolveConvertOptions } from "./limits.js";
 import {
   attachmentFolderName,
@@ -62,9 +63,28 @@ function stripNul(s: string): string {
  * MIME_TOO_LARGE / MIME_TOO_MANY_PARTS / MIME_TOO_DEEP / MIME_HEADER_TOO_LARGE (limits, see
  * ConvertOptions) and AbortedError; nothing is left on disk when it throws.
  */
-export async function convertMessage(
+export function convertMessage(
   raw: Buffer | Uint8Array | Readable,
   options: ConvertOptions = {},
+): Promise<ParsedInbound> {
+  return convertWith(raw, options, {});
+}
+
+/** What the caller of convertWith may run elsewhere. */
+export interface ConvertSteps {
+  /**
+   * HTML -> readable text, in place of htmlToReadableText in this thread (ConvertPool runs it on a
+   * worker for the messages it converts in this thread). When it fails (other than by an abort),
+   * the HTML's tags are stripped instead and a note says so.
+   */
+  htmlToText?: HtmlToText;
+}
+
+/** convertMessage, with some steps run by the caller (see ConvertSteps). */
+export async function convertWith(
+  raw: Buffer | Uint8Array | Readable,
+  options: ConvertOptions,
+  steps: ConvertSteps,
 ): Promise<ParsedInbound> {
   const opts = resolveConvertOptions(options);
   if (opts.signal?.aborted) throw new AbortedError("mime", opts.signal.reason);
@@ -138,6 +158,19 @@ export async function convertMessage(
     }
   };
 
+  const offloaded = steps.htmlToText;
+  const toText: HtmlToText = !offloaded
+    ? async (html) => htmlToReadableText(html)
+    : async (html) => {
+        try {
+          return await offloaded(html);
+        } catch (error) {
+          if (opts.signal?.aborted) throw new AbortedError("mime", error);
+          notes.push(`HTML part not converted (${(error as Error).message}): its tags were stripped instead`);
+          return htmlTagsStripped(html);
+        }
+      };
+
   let root: MimeNode;
   try {
     root = await walkMime(raw, {
@@ -181,7 +214,7 @@ export async function convertMessage(
     // Folding whitespace inside a subject is layout, not content.
     const subject = (decoded.subject?.[0] ?? "").replace(/\s+/g, " ").trim();
     const ct = parseContentType(rawHeaders["content-type"]?.[0]);
-    const body = bodyText(root, onProblem);
+    const body = await bodyText(root, onProblem, toText);
     const stripped = stripReply(body.text, { forward: FORWARD_SUBJECT.test(subject) });
     const date = parseDate(decoded.date?.[0]);
     const from = firstAddress(rawHeaders, "from", onProblem);

@@ -71,6 +71,12 @@ export function htmlToReadableText(html: string): string {
   try {
     return tidy(convert(input));
   } catch {
-    return tidy(input.replace(/<[^>]*>/g, " "));
+    return htmlTagsStripped(input);
   }
+}
+
+/** The last resort for HTML that could not be converted: its tags replaced by blanks. Linear; pure. */
+export function htmlTagsStripped(html: string): string {
+  const input = html.length > MAX_HTML_CHARS ? html.slice(0, MAX_HTML_CHARS) : html;
+  return tidy(input.replace(/<[^>]*>/g, " ").replace(/[ \t]{2,}/g, " "));
 }

@@ -11,7 +11,9 @@
  * there), each of them is run again, alone on a worker ("suspect"); only a message that ends a
  * worker while alone is failed.
  * A stream (a message too big to fetch whole) is converted in this thread: the converter reads it
- * as it arrives and keeps memory flat, which copying it to a worker would not.
+ * as it arrives and keeps memory flat, which copying it to a worker would not. Its HTML, the one
+ * step that needs a whole body in memory (a DOM of every element: ~0.5 s and ~100 MB for a 1 MB
+ * table), is converted to text on a worker; if that worker dies, the tags are stripped instead.
  */
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
@@ -19,7 +21,8 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { AbortedError, InputError } from "../../errors/index.js";
 import type { Logger } from "../../log/index.js";
-import { convertMessage } from "../convert.js";
+import { convertWith } from "../convert.js";
+import { htmlToReadableText } from "../html-text.js";
 import type { ConvertOptions, ParsedInbound } from "../types.js";
 import {
   type FromWorker,
@@ -61,16 +64,21 @@ export interface ConvertPoolOptions {
   workerModule?: URL;
 }
 
+/** What a job asks of a worker: a whole conversion, or the HTML -> text of one in this thread. */
+type Work =
+  | { kind: "convert"; key: number; options: ConvertOptions; raw: Uint8Array }
+  | { kind: "html"; html: string };
+
 interface Job {
   id: number;
-  key: number;
-  options: ConvertOptions;
-  raw: Uint8Array;
+  work: Work;
+  /** What it holds in memory, bytes (counted against queuedBytesPerWorker). */
+  bytes: number;
   /** Was in flight on a worker that died: runs again alone on a worker. */
   suspect: boolean;
   settled: boolean;
   slot?: Slot;
-  resolve(parsed: ParsedInbound): void;
+  resolve(value: ParsedInbound | string): void;
   reject(error: unknown): void;
 }
 
@@ -146,28 +154,31 @@ export class ConvertPool {
 
   /** Converts one message; the same contract as convertMessage (errors, abort, attachment files). */
   convert(raw: Buffer | Uint8Array | Readable, options: ConvertOptions = {}): Promise<ParsedInbound> {
-    if (raw instanceof Readable || this.#inThread) return convertMessage(raw, options);
+    if (this.#inThread) return convertWith(raw, options, {});
+    if (raw instanceof Readable)
+      return convertWith(raw, options, { htmlToText: (html) => this.#htmlToText(html, options.signal) });
+    const work: Work = { kind: "convert", key: this.#keyOf(options), options, raw: wireBytes(raw) };
+    return this.#submit(work, work.raw.byteLength, options.signal) as Promise<ParsedInbound>;
+  }
+
+  /** HTML -> readable text on a worker (for the messages converted in this thread). */
+  #htmlToText(html: string, signal: AbortSignal | undefined): Promise<string> {
+    if (this.#inThread) return Promise.resolve(htmlToReadableText(html));
+    return this.#submit({ kind: "html", html }, html.length * 2, signal) as Promise<string>;
+  }
+
+  #submit(work: Work, bytes: number, signal: AbortSignal | undefined): Promise<ParsedInbound | string> {
     if (this.#closed) return Promise.reject(new AbortedError("mime", "the conversion pool is closed"));
-    const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new AbortedError("mime", signal.reason));
-    return new Promise<ParsedInbound>((resolve, reject) => {
-      const job: Job = {
-        id: this.#nextId++,
-        key: this.#keyOf(options),
-        options,
-        raw: wireBytes(raw),
-        suspect: false,
-        settled: false,
-        resolve,
-        reject,
-      };
+    return new Promise<ParsedInbound | string>((resolve, reject) => {
+      const job: Job = { id: this.#nextId++, work, bytes, suspect: false, settled: false, resolve, reject };
       if (signal) {
         const onAbort = () => this.#abort(job, signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
         const done = () => signal.removeEventListener("abort", onAbort);
-        job.resolve = (parsed) => {
+        job.resolve = (value) => {
           done();
-          resolve(parsed);
+          resolve(value);
         };
         job.reject = (error) => {
           done();
@@ -244,7 +255,7 @@ export class ConvertPool {
     let best: Slot | undefined;
     for (const s of this.#slots) {
       if (s.alone || s.running.size >= this.#depth) continue;
-      if (s.running.size > 0 && s.bytes + job.raw.byteLength > this.#depthBytes) continue;
+      if (s.running.size > 0 && s.bytes + job.bytes > this.#depthBytes) continue;
       if (!best || s.running.size < best.running.size) best = s;
     }
     return best;
@@ -252,20 +263,22 @@ export class ConvertPool {
 
   #dispatch(slot: Slot, job: Job): void {
     const post = (message: ToWorker) => slot.worker.postMessage(message);
-    if (!slot.optionKeys.has(job.key)) {
-      post({ type: "options", key: job.key, options: wireOptions(job.options) });
-      slot.optionKeys.add(job.key);
+    const work = job.work;
+    if (work.kind === "convert" && !slot.optionKeys.has(work.key)) {
+      post({ type: "options", key: work.key, options: wireOptions(work.options) });
+      slot.optionKeys.add(work.key);
     }
     if (slot.running.size === 0) {
       clearTimeout(slot.idleTimer);
       slot.worker.ref();
     }
     slot.running.set(job.id, job);
-    slot.bytes += job.raw.byteLength;
+    slot.bytes += job.bytes;
     slot.alone = job.suspect;
     job.slot = slot;
     // Not transferred: a suspect is posted again from the same bytes.
-    post({ type: "convert", id: job.id, key: job.key, raw: job.raw });
+    if (work.kind === "convert") post({ type: "convert", id: job.id, key: work.key, raw: work.raw });
+    else post({ type: "html", id: job.id, html: work.html });
   }
 
   #onMessage(slot: Slot, message: FromWorker): void {
@@ -278,12 +291,13 @@ export class ConvertPool {
     if (!job) return;
     this.#release(slot, job);
     if (message.type === "done") this.#settle(job, undefined, message.parsed);
+    else if (message.type === "text") this.#settle(job, undefined, message.text);
     else this.#settle(job, fromWireError(message.error));
     this.#schedule();
   }
 
   #release(slot: Slot, job: Job): void {
-    if (slot.running.delete(job.id)) slot.bytes -= job.raw.byteLength;
+    if (slot.running.delete(job.id)) slot.bytes -= job.bytes;
     job.slot = undefined;
     if (slot.running.size === 0) {
       slot.alone = false;
@@ -293,10 +307,10 @@ export class ConvertPool {
     }
   }
 
-  #settle(job: Job, error: unknown, parsed?: ParsedInbound): void {
+  #settle(job: Job, error: unknown, value?: ParsedInbound | string): void {
     if (job.settled) return;
     job.settled = true;
-    if (parsed) job.resolve(parsed);
+    if (value !== undefined) job.resolve(value);
     else job.reject(error);
   }
 
@@ -369,8 +383,13 @@ export class ConvertPool {
 
   #runInThread(jobs: Job[]): void {
     for (const job of jobs) {
-      const raw = Buffer.from(job.raw.buffer, job.raw.byteOffset, job.raw.byteLength);
-      convertMessage(raw, job.options).then(
+      const work = job.work;
+      if (work.kind === "html") {
+        this.#settle(job, undefined, htmlToReadableText(work.html));
+        continue;
+      }
+      const raw = Buffer.from(work.raw.buffer, work.raw.byteOffset, work.raw.byteLength);
+      convertWith(raw, work.options, {}).then(
         (parsed) => this.#settle(job, undefined, parsed),
         (error) => this.#settle(job, error),
       );

@@ -25,6 +25,7 @@ export interface WorkerSettings {
 export type ToWorker =
   | { type: "options"; key: number; options: WireOptions }
   | { type: "convert"; id: number; key: number; raw: Uint8Array }
+  | { type: "html"; id: number; html: string }
   | { type: "abort"; id: number };
 
 export interface WireError {
@@ -39,6 +40,7 @@ export interface WireError {
 export type FromWorker =
   | { type: "ready" }
   | { type: "done"; id: number; parsed: ParsedInbound }
+  | { type: "text"; id: number; text: string }
   | { type: "failed"; id: number; error: WireError };
 
 export function wireOptions(options: ConvertOptions): WireOptions {

@@ -173,6 +173,45 @@ describe("ConvertPool", () => {
     expect(records.some((r) => r.level === 50 && r.msg.includes("cannot start"))).toBe(true);
   }, 60_000);
 
+  it("a stream is converted in this thread with its HTML converted on a worker", async () => {
+    pool = new ConvertPool();
+    for (const name of ["html-only.eml", "forward-gmail-with-note.eml", "forward-outlook-fw.eml"]) {
+      const raw = await fixture(name);
+      const [inThread, pooled] = await Promise.all([
+        convertMessage(Readable.from([raw])),
+        pool.convert(Readable.from([raw])),
+      ]);
+      expect(pooled, name).toEqual(inThread);
+    }
+    expect(pool.workers).toBe(1);
+  });
+
+  it("a stream whose HTML ends its worker keeps the text with the tags stripped, and a note", async () => {
+    const { logger, records } = recordingLogger();
+    pool = new ConvertPool({ workers: 1, logger, workerModule: CRASHING });
+    // The fault injector ends the worker when the text it made has this line.
+    const html = "<p>X-Crash: throw</p><p>Hello <b>there</b></p>";
+    const raw = Buffer.from(
+      `From: a@example.net\r\nTo: b@example.net\r\nSubject: s\r\nContent-Type: text/html\r\n\r\n${html}\r\n`,
+    );
+    const parsed = await pool.convert(Readable.from([raw]));
+    expect(parsed.textSource).toBe("html");
+    expect(parsed.text).toBe("X-Crash: throw Hello there");
+    expect(parsed.notes).toEqual([
+      expect.stringMatching(
+        /^HTML part not converted \(the message ended its conversion worker .*injected converter fault \(HTML\).*\): its tags were stripped instead$/,
+      ),
+    ]);
+    // The same HTML in this thread is converted as usual (the fault is the worker's alone).
+    const inThread = await convertMessage(Readable.from([raw]));
+    expect(inThread.text).toBe("X-Crash: throw\n\nHello there");
+    expect(inThread.notes).toEqual([]);
+    expect(records.filter((r) => r.msg.includes("ended its conversion worker"))).toHaveLength(1);
+    // The pool goes on.
+    const after = await pool.convert(await fixture("apple-ios-reply.eml"));
+    expect(after.textSource).toBe("plain");
+  }, 60_000);
+
   it("a stream is converted in this thread, a closed pool refuses", async () => {
     pool = new ConvertPool();
     const raw = await fixture("html-only.eml");
