@@ -13,6 +13,7 @@
  *     [--backlog-rounds 3] [--convert-workers N] [--attachment-mb 50] [--only abc]
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -237,7 +238,10 @@ async function watcherAndConversion(m: number): Promise<number> {
   const store = openSqliteStore({ path: join(config.stateDir, "state.sqlite") });
   // The channel's converter in this bench: the kept pool, or this thread with --convert-workers 0.
   const pool = backlogPool;
-  const options = convertOptionsFor(config, account.address, new AbortController().signal);
+  const signal = new AbortController().signal;
+  // One listener per conversion in flight (the watcher's window), as the channel allows on its own.
+  setMaxListeners(64, signal);
+  const options = convertOptionsFor(config, account.address, signal);
   let converted = 0;
   const handler: MailboxHandler = {
     onMessage: async (message) => {

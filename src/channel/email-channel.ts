@@ -11,7 +11,7 @@ import type {
   SentMessage,
 } from "../contract/index.js";
 import { EmailChannelError } from "../errors/index.js";
-import type { MailboxWatcher } from "../imap/mailbox-watcher.js";
+import { HANDOVER_WINDOW, type MailboxWatcher } from "../imap/mailbox-watcher.js";
 import type { WatcherHealth } from "../imap/types.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { ConvertPool, convertMessage } from "../mime/index.js";
@@ -121,10 +121,11 @@ export class EmailChannel extends BaseChannel {
     const log = this.logger;
     const store = this.#options.store ?? openSqliteStore({ path: join(c.stateDir, "state.sqlite") });
     const abort = new AbortController();
-    // Every conversion and every agent run in flight listens to this signal: up to 8 conversions
-    // per watched mailbox (the watcher's window) and `concurrency` agent runs. Not a leak.
+    // Every conversion and every agent run in flight listens to this signal: up to a hand-over
+    // window of conversions per watched mailbox and `concurrency` agent runs, plus a few waits
+    // (16). Bounded, so not a leak: without this the host would see Node's leak warning.
     const mailboxes = c.accounts.reduce((n, a) => n + a.mailboxes.length, 0);
-    setMaxListeners(16 + 8 * mailboxes + c.watch.concurrency, abort.signal);
+    setMaxListeners(16 + HANDOVER_WINDOW * mailboxes + c.watch.concurrency, abort.signal);
     const secret = threadSecret(store);
     const ownAddresses = c.accounts.map((a) => a.address);
     const ownDomains = [...new Set(ownAddresses.map(domainOf))];

@@ -20,7 +20,7 @@ import type { MailboxWatcherOptions } from "./watcher-options.js";
  * 12-20 % slower in alternating runs of bench/inbound.ts (b)). The messages are in memory already (fetched whole, in groups
  * of bounded bytes); the window bounds their conversions and results waiting for their turn.
  */
-const HANDOVER_WINDOW = 32;
+export const HANDOVER_WINDOW = 32;
 /**
  * Raw bytes of those messages, at most: big messages (up to the 1 MiB fetched whole) keep fewer in
  * flight, so the results waiting for their turn (decoded text, headers) stay bounded; the hostile

@@ -135,6 +135,53 @@ describe("stopping (public API, real Dovecot)", () => {
     expect(box.filter((m) => !m.flags.has("\\Seen")).map((m) => m.subject)).toEqual([]);
     expect(box.map((m) => m.messageId).sort()).toEqual([...ids].sort());
   });
+
+  it("drains a backlog deeper than its hand-over window without a warning on the host's process", async () => {
+    // Every conversion and agent run in flight listens to the channel's stop signal; the host must
+    // not see Node's "possible EventTarget memory leak" warning for what the channel bounds itself.
+    const raws: Buffer[] = [];
+    for (let i = 0; i < 120; i++)
+      raws.push(
+        await new MailComposer({
+          from: alice.address,
+          to: assistant.address,
+          subject: `deep backlog ${i}`,
+          text: `message ${i}`,
+          html: `<p>message ${i}</p>`,
+        })
+          .compile()
+          .build(),
+      );
+    const client = await openMailbox(assistant);
+    try {
+      for (const raw of raws) await client.append("INBOX", raw);
+    } finally {
+      await client.logout();
+    }
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      let calls = 0;
+      // A slow agent: the runs in flight reach the configured concurrency while conversions wait.
+      ({ channel } = await stackChannel(
+        async () => {
+          calls++;
+          await sleep(20);
+        },
+        { env: { EMAIL_ALLOWED_SENDERS: "*", EMAIL_CONCURRENCY: "8" } },
+      ));
+      await channel.start();
+      const end = Date.now() + 60_000;
+      while (calls < raws.length && Date.now() < end) await sleep(10);
+      expect(calls).toBe(raws.length);
+      // Warnings are emitted on the next tick.
+      await sleep(50);
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
+  });
 });
 
 describe("a crash after handling, before the mailbox was flagged (child process, real Dovecot)", () => {
