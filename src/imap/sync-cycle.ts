@@ -1,4 +1,5 @@
-import type { ImapFlow } from "imapflow";
+import type { ImapFlow, SearchObject } from "imapflow";
+import { ServerError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
 import { messageIdOf, UnitFeed } from "./fetch-feed.js";
@@ -27,6 +28,24 @@ export interface SyncContext {
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
+}
+
+/**
+ * UID SEARCH. imapflow answers a failed SEARCH (a NO or BAD, a connection lost meanwhile) with
+ * `false`, never an error: read as "no messages", a first start or a rescan would move the cursor
+ * past every message in the mailbox. It fails the cycle instead; the session is retried.
+ */
+async function uidSearch(client: ImapFlow, query: SearchObject): Promise<number[]> {
+  const found = await client.search(query, { uid: true });
+  if (Array.isArray(found)) return found;
+  throw new ServerError(
+    "IMAP UID SEARCH failed (refused, or the connection was lost): nothing is skipped, the cycle is retried",
+    {
+      code: "IMAP_SEARCH_FAILED",
+      stage: "imap",
+      retryable: true,
+    },
+  );
 }
 
 const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
@@ -62,8 +81,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       log.info({ lastUid: plan.cursorAfter }, "first start: only mail arriving from now on is handled");
       break;
     case "initial": {
-      const found =
-        (await client.search(plan.mode === "unseen" ? { seen: false } : { all: true }, { uid: true })) || [];
+      const found = await uidSearch(client, plan.mode === "unseen" ? { seen: false } : { all: true });
       candidates = newUids(found, 1);
       log.info({ mode: plan.mode, count: candidates.length }, "first start: handling existing mail");
       break;
@@ -73,12 +91,12 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
         { previous: plan.previousUidValidity, current: uidValidity },
         "UIDVALIDITY changed: rescanning the mailbox, de-duplicated by Message-ID",
       );
-      const found = (await client.search({ all: true }, { uid: true })) || [];
+      const found = await uidSearch(client, { all: true });
       candidates = newUids(found, 1);
       break;
     }
     case "incremental": {
-      const found = (await client.search({ uid: `${plan.fromUid}:*` }, { uid: true })) || [];
+      const found = await uidSearch(client, { uid: `${plan.fromUid}:*` });
       candidates = newUids(found, plan.fromUid);
       break;
     }
