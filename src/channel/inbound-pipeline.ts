@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import type { Readable } from "node:stream";
 import type { MessageFormat, UserProfile } from "../contract/index.js";
 import type { ResolvedConfig } from "../config/resolved.js";
+import { NetworkError } from "../errors/index.js";
 import type { GuardInput, GuardRefusal } from "../guards/types.js";
 import type { Disposition, MailboxHandler, RawMessage } from "../imap/types.js";
 import type { Logger } from "../log/index.js";
@@ -25,6 +26,11 @@ import {
 } from "./inbound-records.js";
 import { toMessageFormat } from "./message-format.js";
 import { HandlingQueue } from "./handling-queue.js";
+
+/** A download cut off this many times quarantines its message (see InboundPipeline.#downloadFailed). */
+const DOWNLOAD_ATTEMPTS = 3;
+
+type Converted = { parsed: ParsedInbound } | { error: unknown; downloadError?: unknown };
 
 /** What the guard stage answers for one message. */
 export interface GuardDecision {
@@ -70,6 +76,8 @@ export class InboundPipeline {
   readonly #log: Logger;
   #sequence: Promise<void> = Promise.resolve();
   readonly #converting = new Map<string, ConvertOptions>();
+  /** Downloads cut off, per message position, in this process (see #downloadFailed). */
+  readonly #downloadFailures = new Map<string, number>();
   /** The hand-over writes of several messages share one commit (see GroupCommit). */
   readonly #writes: GroupCommit;
   /** The agent stage: recorded messages queued per conversation. */
@@ -123,13 +131,53 @@ export class InboundPipeline {
     return result;
   }
 
-  async #convert(m: RawMessage): Promise<{ parsed: ParsedInbound } | { error: unknown }> {
+  async #convert(m: RawMessage): Promise<Converted> {
+    // A streamed message arrives as its download goes: an error of that stream is the download's
+    // (the connection lost, the message expunged meanwhile), not the message's.
+    let downloadError: unknown;
+    if (!Buffer.isBuffer(m.raw))
+      m.raw.once("error", (error) => {
+        downloadError ??= error;
+      });
     try {
       return { parsed: await this.#d.convert(m.raw, this.#convertOptions(m.account)) };
     } catch (error) {
       if (!Buffer.isBuffer(m.raw)) m.raw.destroy();
-      return { error };
+      return downloadError === undefined ? { error } : { error, downloadError };
     }
+  }
+
+  /**
+   * A download cut off: the message is not recorded (it stays in the mailbox, unseen) and the cycle
+   * fails, so the next session fetches it again. Only a message whose download keeps failing is
+   * quarantined, so that one message cannot hold the mailbox up.
+   */
+  #downloadFailed(m: RawMessage, error: unknown): { action: "quarantine"; reason: string } {
+    const key = `${m.account}\n${m.mailbox}\n${m.uidValidity}\n${m.uid}`;
+    const failures = (this.#downloadFailures.get(key) ?? 0) + 1;
+    const detail = (error as Error)?.message ?? String(error);
+    if (failures < DOWNLOAD_ATTEMPTS) {
+      if (this.#downloadFailures.size >= 1000) this.#downloadFailures.clear();
+      this.#downloadFailures.set(key, failures);
+      this.#log.warn(
+        { uid: m.uid, mailbox: m.mailbox, failures, err: error },
+        "download cut off; fetched again",
+      );
+      throw new NetworkError(`the download of UID ${m.uid} in ${m.mailbox} was cut off: ${detail}`, {
+        code: "IMAP_DOWNLOAD_FAILED",
+        stage: "imap",
+        cause: error,
+      });
+    }
+    this.#downloadFailures.delete(key);
+    const reason = `download failed ${failures} times: ${detail}`;
+    const { messageId } = recordUnparseable(this.#d.store, m, error, reason);
+    this.#log.warn(
+      { uid: m.uid, mailbox: m.mailbox, err: error },
+      "message quarantined: its download keeps failing",
+    );
+    this.#d.events.emit("quarantined", { ...positionOf(m), messageId, reason });
+    return { action: "quarantine", reason };
   }
 
   /** The converter's options for an account (one object per account: the converter caches its checks). */
@@ -142,16 +190,13 @@ export class InboundPipeline {
     return options;
   }
 
-  async #commit(
-    m: RawMessage,
-    converted: { parsed: ParsedInbound } | { error: unknown },
-    queued: () => void,
-  ): Promise<Disposition | "pending"> {
+  async #commit(m: RawMessage, converted: Converted, queued: () => void): Promise<Disposition | "pending"> {
     const d = this.#d;
     const where = positionOf(m);
     if ("error" in converted) {
       const error = converted.error;
       if (d.signal.aborted) throw error;
+      if ("downloadError" in converted) return this.#downloadFailed(m, converted.downloadError);
       const { messageId, reason } = recordUnparseable(d.store, m, error);
       this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, "unparseable message quarantined");
       d.events.emit("quarantined", { ...where, messageId, reason });

@@ -159,13 +159,16 @@ export function recordOversize(
   return { messageId, reason };
 }
 
-/** Records a message the converter could not read as quarantined; returns its id and the reason. */
+/**
+ * Records a message the converter could not read (or download, with that `reason`) as quarantined;
+ * returns its id and the reason.
+ */
 export function recordUnparseable(
   store: StateStore,
   m: RawMessage,
   error: unknown,
+  reason = `cannot parse: ${(error as Error).message}`,
 ): { messageId: string; reason: string } {
-  const reason = `cannot parse: ${(error as Error).message}`;
   const messageId =
     m.envelopeMessageId ??
     (Buffer.isBuffer(m.raw) ? headerMessageId(m.raw) : undefined) ??

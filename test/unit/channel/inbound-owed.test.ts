@@ -5,6 +5,7 @@
  * crash in between must leave it owed for the next session (Settlement.loadOwed).
  */
 import { EventEmitter } from "node:events";
+import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { InboundPipeline, type GuardDecision } from "../../../src/channel/inbound-pipeline.js";
 import type { Disposition } from "../../../src/imap/types.js";
@@ -116,6 +117,59 @@ describe("inbound pipeline: what a direct outcome owes the mailbox is recorded w
     await expect
       .poll(() => store.inbound.mailboxTodos(account, "INBOX", "7").map((o) => [o.uid, o.todo]))
       .toEqual([[1, "seen"]]);
+    pipeline.stop();
+  });
+});
+
+describe("inbound pipeline: a streamed message whose download is cut off", () => {
+  /** A download that delivers the head of a message and then fails, as imapflow's stream does. */
+  const cutOff = () => {
+    const stream = new PassThrough();
+    stream.write(mail("big@y.test", "alice@y.test").subarray(0, 60));
+    setImmediate(() =>
+      stream.destroy(Object.assign(new Error("Connection closed"), { code: "NoConnection" })),
+    );
+    return stream;
+  };
+  const streamed = (pipeline: InboundPipeline, uid: number) =>
+    pipeline.onMessage({
+      ...position(uid),
+      size: 5_000_000,
+      raw: cutOff(),
+      resumed: false,
+      unrecorded: true,
+    });
+
+  it("is not recorded (it is fetched again) until it has failed three times, then it is quarantined", async () => {
+    const { store, pipeline, delivered } = await setup();
+    for (let attempt = 1; attempt < 3; attempt++) {
+      await expect(streamed(pipeline, 9)).rejects.toMatchObject({ code: "IMAP_DOWNLOAD_FAILED" });
+      // Not "cannot parse": nothing in the ledger, nothing owed, so the next session fetches it again.
+      expect(store.inbound.getByUid(account, "INBOX", "7", 9)).toBeUndefined();
+    }
+    const third = await streamed(pipeline, 9);
+    expect(third).toMatchObject({
+      action: "quarantine",
+      reason: "download failed 3 times: Connection closed",
+    });
+    expect(store.inbound.getByUid(account, "INBOX", "7", 9)).toMatchObject({
+      status: "quarantined",
+      reason: "download failed 3 times: Connection closed",
+    });
+    expect(store.inbound.mailboxTodos(account, "INBOX", "7").map((o) => [o.uid, o.todo])).toEqual([
+      [9, "quarantine"],
+    ]);
+    // The messages behind it are not held up.
+    expect(
+      await pipeline.onMessage({
+        ...position(10),
+        size: 1,
+        raw: mail("next@y.test", "alice@y.test"),
+        resumed: false,
+        unrecorded: true,
+      }),
+    ).toBe("pending");
+    await expect.poll(() => delivered).toEqual(["next@y.test"]);
     pipeline.stop();
   });
 });
