@@ -10,7 +10,7 @@ import type {
   SendOptions,
   SentMessage,
 } from "../contract/index.js";
-import { EmailChannelError } from "../errors/index.js";
+import { AbortedError, EmailChannelError } from "../errors/index.js";
 import { HANDOVER_WINDOW, type MailboxWatcher } from "../imap/mailbox-watcher.js";
 import type { WatcherHealth } from "../imap/types.js";
 import { createLogger, type Logger } from "../log/index.js";
@@ -54,6 +54,8 @@ export class EmailChannel extends BaseChannel {
   readonly #options: EmailChannelOptions;
   #running: Running | undefined;
   #starting: Promise<void> | undefined;
+  /** stop() was called while start() was still waiting for the first syncs. */
+  #startAbandoned = false;
   #stopping: Promise<void> | undefined;
 
   constructor(agent: Agent, options: EmailChannelOptions) {
@@ -108,7 +110,8 @@ export class EmailChannel extends BaseChannel {
 
   /** Begins watching every monitored account; resolves when each is watching (or has failed for good). */
   start(): Promise<void> {
-    if (this.#running) return Promise.resolve();
+    if (this.#running && !this.#starting) return Promise.resolve();
+    if (!this.#starting) this.#startAbandoned = false;
     this.#starting ??= this.#start().finally(() => {
       this.#starting = undefined;
     });
@@ -218,7 +221,12 @@ export class EmailChannel extends BaseChannel {
     // is loaded from the stored profiles before any watcher hands a message over.
     await contacts.loadStored();
     await dispatcher.start();
-    const results = await Promise.allSettled([...watchers.values()].map((w) => w.start()));
+    const starts = [...watchers.values()].map((w) => w.start());
+    if (this.#startAbandoned) for (const w of watchers.values()) w.abandonStart();
+    const results = await Promise.allSettled(starts);
+    // stop() came first (it stops what was started): start() rejects.
+    if (this.#startAbandoned)
+      throw new AbortedError("channel", "stop() was called before every account was watching");
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed.length === results.length && failed.length > 0) {
       // Not stop(): it waits for this very start() to settle, which would never happen.
@@ -254,7 +262,13 @@ export class EmailChannel extends BaseChannel {
   }
 
   async #stop(o: { fromStart?: boolean } = {}): Promise<void> {
-    if (!o.fromStart) await this.#starting?.catch(() => undefined);
+    if (!o.fromStart && this.#starting) {
+      // start() waits for every watcher's first sync, which a server down since boot never gives
+      // (it is retried forever): end that wait, then stop what was started.
+      this.#startAbandoned = true;
+      for (const w of this.#running?.watchers.values() ?? []) w.abandonStart();
+      await this.#starting.catch(() => undefined);
+    }
     const r = this.#running;
     if (!r) return;
     this.#running = undefined;

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ImapFlow } from "imapflow";
-import { AuthError, type EmailChannelError, TlsError } from "../errors/index.js";
+import { AbortedError, AuthError, type EmailChannelError, TlsError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import { pause, withTimeout } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
@@ -98,6 +98,15 @@ export class MailboxWatcher extends EventEmitter {
   }
 
   /**
+   * Ends the wait of start() (it rejects with AbortedError) without stopping the watcher: for a stop
+   * that comes while the first sync is still awaited, e.g. a server down since boot, retried forever.
+   */
+  abandonStart(): void {
+    this.#ready?.reject(new AbortedError("imap", "stopped before the first sync"));
+    this.#ready = undefined;
+  }
+
+  /**
    * Stops handing mail over: the cycle running ends after the messages it started, and later cycles
    * only apply settled dispositions. The connection stays open, so messages whose handling ends
    * meanwhile are still flagged or moved (call stop() once they are). Resolves when no cycle runs,
@@ -117,6 +126,7 @@ export class MailboxWatcher extends EventEmitter {
    * closes the socket, resolves when the loop has ended. Idempotent.
    */
   async stop(): Promise<void> {
+    this.abandonStart();
     this.#intake.abort();
     clearTimeout(this.#settleTimer);
     this.#settleTimer = undefined;
