@@ -4,8 +4,9 @@
  * Per collection: sync-collection with the stored token (reset to a full sync when the server refuses
  * the token; 507 pages followed), or, when the collection has no sync-collection, a ctag check and an
  * etag listing diff. Changed members are fetched by multiget in batches, then everything is applied
- * to the DavRepo in one transaction together with the new token, so an error, an outage or an abort
- * at any point leaves the stored state exactly as it was (the next sync starts from the same token).
+ * to the DavRepo in one transaction (the `transaction` option) together with the new token, written
+ * last, so an error, an outage or an abort at any point leaves the stored state exactly as it was (the
+ * next sync starts from the same token).
  *
  * Safety (after vdirsyncer): a full listing that comes back empty while we hold more than
  * `massDeleteThreshold` objects is treated as a server fault, not as "the user deleted everything".
@@ -63,7 +64,10 @@ export interface SyncEngineOptions {
   dataInSyncReport?: boolean;
   /** Accept an empty listing whatever we held before. Default false. */
   allowMassDelete?: boolean;
-  /** Runs the state update atomically; pass the store's `transaction`. Default: runs it directly. */
+  /**
+   * Runs the state update atomically; pass the store's `transaction`. Default: runs it directly, so a
+   * write failing midway may leave some objects saved (never the new token, which is written last).
+   */
   transaction?: <T>(fn: () => T) => T;
   /** Default: none. */
   logger?: Logger;
@@ -236,16 +240,6 @@ export class SyncEngine {
     const diff = this.#emptyDiff(url, mode, []);
     diff.tokenReset = listing.tokenReset;
     this.#transaction(() => {
-      const displayName = typeof collection === "string" ? storedName : collection.displayName;
-      repo.putCollection({
-        url,
-        account: this.account,
-        kind: this.kind,
-        ...(displayName !== undefined ? { displayName } : {}),
-        ...(listing.syncToken !== undefined ? { syncToken: listing.syncToken } : {}),
-        ...(listing.ctag !== undefined ? { ctag: listing.ctag } : {}),
-        updatedAt: now,
-      });
       for (const object of fetched) {
         if (listing.removed.has(object.href)) listing.removed.delete(object.href);
         const previous = stored.get(object.href);
@@ -265,6 +259,19 @@ export class SyncEngine {
         repo.deleteObject(url, href);
         diff.removed.push(href);
       }
+      // The token (and ctag) last: without a transaction, or with a repo that cannot roll back, a
+      // write failing above (disk full, SQLITE_BUSY, a crash) leaves the old token, so the next sync
+      // asks for the same changes again instead of starting past objects that were never saved.
+      const displayName = typeof collection === "string" ? storedName : collection.displayName;
+      repo.putCollection({
+        url,
+        account: this.account,
+        kind: this.kind,
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(listing.syncToken !== undefined ? { syncToken: listing.syncToken } : {}),
+        ...(listing.ctag !== undefined ? { ctag: listing.ctag } : {}),
+        updatedAt: now,
+      });
     });
     return diff;
   }

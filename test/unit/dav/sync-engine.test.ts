@@ -3,6 +3,9 @@
  * test/integration/dav): 507 paging, refused tokens, the empty-listing guard, an outage and its
  * recovery, the ctag/etag fallback, a multiget that leaves an href out.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDavClient } from "../../../src/dav/client.js";
 import { normalizeCollectionUrl } from "../../../src/dav/href.js";
@@ -293,6 +296,50 @@ describe("SyncEngine with sync-collection", () => {
     expect((error as { code?: string }).code).toBe("ABORTED");
     expect(s.dav.getCollection(key)).toBeUndefined();
     expect(s.dav.listObjects(key)).toHaveLength(0);
+  });
+
+  it("a store write failing midway (disk full) keeps the old token even without a transaction: the next run refetches", async () => {
+    server = await startFakeServer(sabreLike({}));
+    const dir = mkdtempSync(join(tmpdir(), "dav-sync-"));
+    const path = join(dir, "state.db");
+    const open = () => {
+      store = openSqliteStore({ path });
+      const s = store;
+      const engine = new SyncEngine({
+        client: createDavClient({ baseUrl: server!.url }),
+        repo: s.dav,
+        account: "alice@example.org",
+        kind: "calendar",
+      });
+      return { s, engine };
+    };
+    try {
+      const url = server.url + WORK;
+      const key = normalizeCollectionUrl(url);
+      const first = open();
+      await first.engine.sync(url);
+      expect(first.s.dav.getCollection(key)?.syncToken).toBe("http://sabre.io/ns/sync/102");
+      first.s.dav.putObject = () => {
+        throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+      };
+      await expect(first.engine.sync(url)).rejects.toThrow("disk is full");
+      // The change was not saved, so the token that would skip it must not be either.
+      expect(first.s.dav.getCollection(key)?.syncToken).toBe("http://sabre.io/ns/sync/102");
+      first.s.close();
+
+      // A restart: the next sync asks from the old token and gets the change again.
+      server.requests.length = 0;
+      const second = open();
+      const diff = await second.engine.sync(url);
+      expect(sentToken(server.requests[0]!)).toBe("http://sabre.io/ns/sync/102");
+      expect(diff.changed.map((o) => o.href)).toEqual([KEY.dentist]);
+      expect(second.s.dav.getObject(key, KEY.dentist)?.data).toContain("SUMMARY:Dentist (moved)");
+      expect(second.s.dav.getCollection(key)?.syncToken).toBe("http://sabre.io/ns/sync/103");
+    } finally {
+      store?.close();
+      store = undefined;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
