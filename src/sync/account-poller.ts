@@ -7,7 +7,8 @@ import type { StateStore } from "../store/types.js";
 
 /**
  * One account's DAV poller for one kind: the account logs in with its own credentials
- * (CONTRACT.md), the shared sync engine keeps its state in the store, diffs go to `onDiff`.
+ * (CONTRACT.md), the shared sync engine keeps its state in the store (one transaction per
+ * collection sync), diffs go to `onDiff`.
  */
 export function accountPoller(o: {
   kind: DavKind;
@@ -28,7 +29,15 @@ export function accountPoller(o: {
       {
         kind: o.kind,
         client,
-        engine: new SyncEngine({ client, repo: o.store.dav, account: o.account.address, kind: o.kind }),
+        engine: new SyncEngine({
+          client,
+          repo: o.store.dav,
+          account: o.account.address,
+          kind: o.kind,
+          // A sync's objects and its new token commit together: a crash, a full disk or SQLITE_BUSY
+          // midway rolls all of it back, and the next sync asks for the same changes again.
+          transaction: (fn) => o.store.transaction(fn),
+        }),
       },
     ],
     onDiff: o.onDiff,
