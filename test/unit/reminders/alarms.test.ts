@@ -1,6 +1,7 @@
 /** VALARM: RELATED=END, absolute triggers, REPEAT/DURATION, VTODO with DUE, default lead time. */
 import { describe, expect, it } from "vitest";
-import { compute, fires } from "./support/calendars.js";
+import { reminderId } from "../../../src/dav/calendar/reminders/index.js";
+import { CALENDAR_URL, compute, fires } from "./support/calendars.js";
 
 // now 2025-03-10T00:00Z: window 2025-03-09T00:00Z .. 2025-04-09T00:00Z. Berlin CET (+1) until 30 Mar.
 const NOW = "2025-03-10T00:00:00Z";
@@ -45,6 +46,61 @@ describe("absolute alarms (Thunderbird)", () => {
     expect(absolute!.eventStart.toISOString()).toBe("2025-03-05T17:00:00.000Z");
     expect(relative!.source.recurrenceId).toBe("20250312T170000Z");
     expect(absolute!.id).not.toBe(relative!.id);
+  });
+});
+
+describe("absolute alarms copied into overrides (Thunderbird)", () => {
+  // Thunderbird copies the master's VALARMs into each RECURRENCE-ID override it writes.
+  const result = compute("absolute-alarm-overrides.ics", NOW, "Europe/Berlin");
+
+  it("fire once per UID, not once more for each override that carries a copy", () => {
+    expect(result.problems).toEqual([]);
+    expect(fires(result)).toEqual([
+      // Absolute 20250312T163000Z: on the master and copied into both overrides, one reminder.
+      "2025-03-12T16:30:00.000Z Yoga",
+      // The 12 Mar occurrence's -30 min (same instant, another alarm).
+      "2025-03-12T16:30:00.000Z Yoga",
+      // 19 Mar moved to 19:00 CET = 18:00Z, -30 min.
+      "2025-03-19T17:30:00.000Z Yoga",
+      // An absolute alarm only the 26 Mar override has is its own.
+      "2025-03-25T07:00:00.000Z Yoga in the park",
+      "2025-03-26T16:30:00.000Z Yoga in the park",
+      "2025-04-02T15:30:00.000Z Yoga",
+    ]);
+    expect(new Set(result.reminders.map((r) => r.id)).size).toBe(result.reminders.length);
+  });
+
+  it("keep the series-level id the master alone gives, so a mark already fired still counts", () => {
+    const uid = result.reminders[0]!.source.uid;
+    const at = (iso: string) => result.reminders.filter((r) => r.fireAt.toISOString() === iso);
+    expect(
+      at("2025-03-12T16:30:00.000Z")
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(
+      [
+        // VALARM 1 (absolute) of the series, no recurrence id: the id the master alone gives.
+        reminderId({ calendarUrl: CALENDAR_URL, uid, alarm: "1", repeat: 0 }),
+        // VALARM 0 (-PT30M) of the 12 Mar occurrence.
+        reminderId({
+          calendarUrl: CALENDAR_URL,
+          uid,
+          recurrenceId: "20250312T170000Z",
+          alarm: "0",
+          repeat: 0,
+        }),
+      ].sort(),
+    );
+    expect(at("2025-03-25T07:00:00.000Z")[0]!.source.recurrenceId).toBe("20250326T170000Z");
+  });
+});
+
+describe("absolute alarms of overrides without their master (invited to two instances)", () => {
+  it("fire once, for the earliest instance whatever the order of the components in the file", () => {
+    const result = compute("absolute-alarm-orphan-overrides.ics", NOW, "Europe/Berlin");
+    expect(result.problems).toEqual([]);
+    expect(fires(result)).toEqual(["2025-03-12T16:30:00.000Z Yoga workshop (part 1)"]);
+    expect(result.reminders[0]!.source.recurrenceId).toBe("20250319T170000Z");
   });
 });
 

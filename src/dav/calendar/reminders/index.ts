@@ -14,7 +14,8 @@
  *     user's zone with a problem; floating and all-day in the user's zone; DST gaps and overlaps per
  *     RFC 5545 §3.3.5 (zone-table.ts, zone-model.ts, windows-zones.ts);
  *   - overrides replace their slot, THISANDFUTURE carries on, EXDATE wins, overrides keep only their own
- *     alarms (instances.ts); an absolute alarm on a recurring master fires once (series.ts);
+ *     alarms (instances.ts); an absolute alarm fires once per UID, copies of it in overrides
+ *     included (series.ts);
  *   - ids: "rem_" + SHA-256 of calendarUrl, UID, recurrence id, alarm index, repeat index (reminder-id.ts).
  */
 export { computeReminders } from "./compute.js";

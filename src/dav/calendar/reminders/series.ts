@@ -7,7 +7,10 @@
  * across DST changes and by the largest THISANDFUTURE shift.
  *
  * An absolute trigger on a recurring master fires once: it is reported against the series' first
- * instance (DTSTART), with no recurrence id. On an override it belongs to that override's instance.
+ * instance (DTSTART), with no recurrence id. On an override it belongs to that override's instance,
+ * unless the master or an earlier override (by RECURRENCE-ID) already fires an absolute alarm at that
+ * instant: clients copy the master's VALARMs into every override they write (Thunderbird, Apple), and
+ * an absolute trigger names one instant whichever instance carries it, so each fires once per UID.
  */
 import type ICAL from "ical.js";
 import type { Reminder } from "../../../contract/sinks.js";
@@ -55,6 +58,8 @@ export function remindersForSeries(
     c.hasProperty("recurrence-id") ? readOverride(c, uid, ctx) : [],
   );
   const index = new OverrideIndex(overrides);
+  // Instants of the absolute firings emitted so far (master first, then overrides in slot order).
+  const absolute = new Set<number>();
   const alarmsOf = new Map<ICAL.Component, AlarmSpec[]>();
   const alarms = (c: ICAL.Component) => {
     let specs = alarmsOf.get(c);
@@ -81,6 +86,7 @@ export function remindersForSeries(
       first,
       alarms(master).filter((a) => a.at !== undefined),
       ctx,
+      absolute,
     );
 
     const relative = (c: ICAL.Component) => alarms(c).filter((a) => a.offset !== undefined);
@@ -116,9 +122,12 @@ export function remindersForSeries(
   }
 
   const excluded = master && masterStart ? exclusionTest(master, masterStart, ctx.zones) : () => false;
-  for (const o of overrides) {
+  // In slot order, so that which override keeps a shared absolute alarm does not depend on the order
+  // of the components in the file (its id carries that override's recurrence id).
+  const bySlot = [...overrides].sort((a, b) => a.recurrenceId.instant - b.recurrenceId.instant);
+  for (const o of bySlot) {
     if (o.cancelled || inactive(o.component) || excluded(o.recurrenceId)) continue;
-    emit(out, uid, overrideInstance(o), alarms(o.component), ctx);
+    emit(out, uid, overrideInstance(o), alarms(o.component), ctx, absolute);
   }
   return out;
 }
@@ -188,18 +197,29 @@ function text(comp: ICAL.Component, name: string): string | undefined {
   return trimmed.length > 0 ? trimmed : undefined;
 }
 
+/**
+ * Pushes the reminders of these alarms of one instance. `absolute`: instants of absolute firings other
+ * components of the UID already gave; such a firing is skipped here, and this component's own are
+ * added to it afterwards (two absolute alarms of one component at one instant both stay).
+ */
 function emit(
   out: Reminder[],
   uid: string,
   instance: Instance,
   specs: AlarmSpec[],
   ctx: SeriesContext,
+  absolute?: Set<number>,
 ): void {
   const { item, start, end, slot } = instance;
   let recurrenceId: string | undefined;
+  const own: number[] = [];
   for (const spec of specs) {
     for (const firing of firings(spec, start, end)) {
       if (firing.at < ctx.windowStart || firing.at > ctx.windowEnd) continue;
+      if (spec.at !== undefined && absolute) {
+        if (absolute.has(firing.at)) continue;
+        own.push(firing.at);
+      }
       // Formatted only for instances that give a reminder (most expanded occurrences do not).
       if (slot && recurrenceId === undefined) recurrenceId = recurrenceIdText(slot);
       const reminder: Reminder = {
@@ -227,4 +247,5 @@ function emit(
       out.push(reminder);
     }
   }
+  for (const at of own) absolute?.add(at);
 }
