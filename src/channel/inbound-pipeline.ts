@@ -15,12 +15,14 @@ import { normaliseMessageId, threadCandidates } from "../threading/index.js";
 import { toGuardInput } from "./inbound-mapping.js";
 import {
   convertOptionsFor,
+  earlierUnfinished,
   findDuplicate,
   positionOf,
   recordDuplicate,
   recordHandover,
   recordOversize,
   recordUnparseable,
+  recordSuperseded,
   recordVanished,
   ThreadReader,
 } from "./inbound-records.js";
@@ -229,9 +231,8 @@ export class InboundPipeline {
     // ids: threads (this message's id, In-Reply-To, References) and Message-ID duplicates.
     const { candidates } = threadCandidates(parsed);
     this.#writes.flushFor(candidates.map((id) => `id:${id}`));
-    const other = d.config.watch.dedupeAcrossMailboxes
-      ? findDuplicate(d.store, parsed.messageId, where)
-      : undefined;
+    const copies = d.store.inbound.getByMessageId(parsed.messageId);
+    const other = findDuplicate(copies, where, { acrossMailboxes: d.config.watch.dedupeAcrossMailboxes });
     if (other) {
       recordDuplicate(d.store, where, parsed.messageId, other);
       this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
@@ -285,7 +286,9 @@ export class InboundPipeline {
     // ledger entry and the rate-limit hits (counted only if the record commits), shared with the
     // hand-overs queued beside it; the agent sees the message only once it is committed.
     const participantsBefore = threads.participantsOf(thread.conversationId) ?? [];
+    const superseded = earlierUnfinished(copies, where);
     const written = this.#writes.run(() => {
+      if (superseded.length > 0) recordSuperseded(d.store, superseded, where);
       const record = recordHandover(d.store, {
         where,
         parsed,

@@ -25,13 +25,49 @@ export function samePosition(a: Position, b: Position): boolean {
   );
 }
 
-/** Another position that already holds this Message-ID (another mailbox, or an older UIDVALIDITY). */
+const sameMailbox = (a: Position, b: Position) => a.account === b.account && a.mailbox === b.mailbox;
+
+/**
+ * A copy of this message at an older UIDVALIDITY of the same mailbox whose handling never finished
+ * (a crash or a stop mid-agent, then the UIDVALIDITY changed): its old UID is gone, so it can only
+ * finish through the new one, which takes it over (see findDuplicate).
+ */
+function unfinishedEarlierCopy(r: InboundRecord, where: Position): boolean {
+  return r.status === "received" && sameMailbox(r, where) && r.uidValidity !== where.uidValidity;
+}
+
+/**
+ * Of the records that hold a message's Message-ID (`copies`), the one that makes the copy at `where`
+ * a duplicate: in another mailbox (only `acrossMailboxes`), or at an older UIDVALIDITY of this one
+ * (always: a rescan must not hand over again what was handled), except a copy there whose handling
+ * never finished (unfinishedEarlierCopy).
+ */
 export function findDuplicate(
-  store: StateStore,
-  messageId: string,
+  copies: readonly InboundRecord[],
   where: Position,
+  o: { acrossMailboxes: boolean },
 ): InboundRecord | undefined {
-  return store.inbound.getByMessageId(messageId).find((r) => !samePosition(r, where));
+  return copies.find(
+    (r) =>
+      !samePosition(r, where) &&
+      (o.acrossMailboxes || sameMailbox(r, where)) &&
+      !unfinishedEarlierCopy(r, where),
+  );
+}
+
+/** The copies the one at `where` takes over (unfinishedEarlierCopy). */
+export function earlierUnfinished(copies: readonly InboundRecord[], where: Position): InboundRecord[] {
+  return copies.filter((r) => unfinishedEarlierCopy(r, where));
+}
+
+/** Closes copies that the message at `where` was handed over in place of (with its hand-over record). */
+export function recordSuperseded(store: StateStore, copies: readonly InboundRecord[], where: Position): void {
+  for (const r of copies)
+    store.inbound.put({
+      ...r,
+      status: "duplicate",
+      reason: `the UIDVALIDITY changed before its handling finished; handed over again as uid ${where.uid} (UIDVALIDITY ${where.uidValidity})`,
+    });
 }
 
 /**

@@ -31,8 +31,8 @@ const mail = (id: string, from: string) =>
     ].join("\r\n"),
   );
 
-async function setup() {
-  const config = await offlineConfig(account);
+async function setup(env: Record<string, string> = {}) {
+  const config = await offlineConfig(account, env);
   const store = openSqliteStore({ path: ":memory:" });
   const settled: Disposition[] = [];
   const delivered: string[] = [];
@@ -170,6 +170,44 @@ describe("inbound pipeline: a streamed message whose download is cut off", () =>
       }),
     ).toBe("pending");
     await expect.poll(() => delivered).toEqual(["next@y.test"]);
+    pipeline.stop();
+  });
+});
+
+describe("inbound pipeline: copies of a message at an older UIDVALIDITY (a rescan)", () => {
+  const old = (uid: number, messageId: string, status: "received" | "handled") => ({
+    account,
+    mailbox: "INBOX",
+    uidValidity: "6",
+    uid,
+    messageId,
+    status,
+    attempts: 1,
+  });
+
+  it("takes over a copy whose handling never finished, and closes the old record", async () => {
+    const { store, pipeline, send, delivered } = await setup();
+    store.inbound.put(old(3, "unfinished@y.test", "received"));
+    expect(await send(1, mail("unfinished@y.test", "alice@y.test"))).toBe("pending");
+    await expect.poll(() => delivered).toEqual(["unfinished@y.test"]);
+    expect(store.inbound.getByUid(account, "INBOX", "6", 3)).toMatchObject({
+      status: "duplicate",
+      reason: expect.stringContaining("handed over again as uid 1 (UIDVALIDITY 7)"),
+    });
+    // Nothing is left unfinished under the old UIDVALIDITY.
+    expect(store.inbound.unfinished(account).filter((r) => r.uidValidity === "6")).toEqual([]);
+    pipeline.stop();
+  });
+
+  it("skips a copy that was handled, even with dedupe_across_mailboxes off", async () => {
+    const { store, pipeline, send, delivered } = await setup({ EMAIL_DEDUPE_ACROSS_MAILBOXES: "false" });
+    store.inbound.put(old(3, "done@y.test", "handled"));
+    // The same Message-ID handled in another mailbox: with the setting off, that is not a duplicate.
+    store.inbound.put({ ...old(4, "elsewhere@y.test", "handled"), mailbox: "Support", uidValidity: "7" });
+    expect(await send(1, mail("done@y.test", "alice@y.test"))).toEqual({ action: "seen" });
+    expect(await send(2, mail("elsewhere@y.test", "alice@y.test"))).toBe("pending");
+    await expect.poll(() => delivered).toEqual(["elsewhere@y.test"]);
+    expect(store.inbound.getByUid(account, "INBOX", "7", 1)?.status).toBe("duplicate");
     pipeline.stop();
   });
 });
