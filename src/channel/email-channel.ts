@@ -20,7 +20,7 @@ import { accessTokensFor, rotatedRefreshTokensIn } from "../oauth2/index.js";
 import { openSqliteStore } from "../store/index.js";
 import { deliveryReportHandler } from "./delivery-reports.js";
 import type { StateStore } from "../store/types.js";
-import { agentTurn } from "./agent-run.js";
+import { answerMessage } from "./answer.js";
 import { AccountTools } from "./agent-tools.js";
 import { GuardStage } from "./guard-stage.js";
 import { domainOf, threadSecret } from "./identity.js";
@@ -277,9 +277,11 @@ export class EmailChannel extends BaseChannel {
   }
 
   /**
-   * Email sends one reply per inbound message: the agent's outputs are joined. On an agent error a
-   * short apology is sent instead (and the error logged). The reply's idempotency key is the inbound
-   * Message-ID, so handing the same message over again never sends a second reply.
+   * Email sends one reply per inbound message: the agent's outputs are joined. On an agent error, or
+   * a reply that cannot be composed (an attachment over the limit, an address refused), a short
+   * apology is sent instead (and the error logged); the agent is not run again for it (see
+   * answerMessage). The reply's idempotency key is the inbound Message-ID, so handing the same
+   * message over again never sends a second reply.
    */
   override async handleMessage(message: MessageFormat): Promise<void> {
     const r = this.#requireRunning();
@@ -292,7 +294,7 @@ export class EmailChannel extends BaseChannel {
       content: message.content,
       at: new Date(),
     });
-    const turn = await agentTurn(
+    await answerMessage(
       this.agent,
       message,
       { threadId: this.getThreadId(message.conversationId), channel: this },
@@ -303,18 +305,10 @@ export class EmailChannel extends BaseChannel {
         ...(this.config.reply.sendStatus
           ? { onStatus: (t: string) => void this.sendStatus(message.conversationId, t) }
           : {}),
-        onError: (error) =>
-          this.logger.error(
-            { err: error, messageId: message.messageId, conversationId: message.conversationId },
-            "agent failed; sending an apology",
-          ),
+        logger: this.logger,
+        reply: (body, kind) => r.outbound.reply(message, body, replyKey(message.messageId), kind),
       },
     );
-    if (!turn) {
-      this.logger.info({ messageId: message.messageId }, "agent chose not to answer");
-      return;
-    }
-    await r.outbound.reply(message, turn.body, replyKey(message.messageId), turn.kind);
   }
 
   /** Replies into a known conversation, or starts one with `options.to` and `options.subject`. */
