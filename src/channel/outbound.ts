@@ -135,19 +135,31 @@ export class Outbound {
     });
   }
 
-  /** sendMessage: into a known conversation (headers from its last message) or a new one (options.to). */
+  /**
+   * sendMessage: into a known conversation (headers from its last message) or a new one (options.to).
+   * Into a known conversation without options.to, the recipients follow reply()'s policy: the
+   * conversation's latest sender, or with `reply.reply_all` everybody in it; only addresses the
+   * allowlist admits (a stranger on Cc gets no progress notes). options.to and options.cc are the
+   * host's choice and are used as given.
+   */
   async send(conversationId: string, content: string, options: SendOptions = {}): Promise<SentMessage> {
     const state = this.#d.store.conversations.get(conversationId);
     const body = { content, attachments: options.attachments ?? [] };
     const key = options.idempotencyKey ?? `send:${conversationId}:${randomUnique()}`;
     const explicitTo = list(options.to).map(lower);
     if (state && explicitTo.length === 0) {
+      const to = this.#conversationRecipients(state);
+      if (to.length === 0)
+        throw new InputError(
+          `conversation ${conversationId} has nobody the allowlist admits to write to: give options.to`,
+          { code: "SEND_NO_ALLOWED_RECIPIENT", stage: "channel" },
+        );
       const headers = replyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
       return this.#record({
         key,
         account: this.#account(state.account),
         conversationId,
-        to: state.participants,
+        to,
         cc: list(options.cc).map(lower),
         subject: options.subject ?? replySubject(state.subject),
         inReplyTo: headers.inReplyTo,
@@ -183,6 +195,19 @@ export class Outbound {
       kind: "new",
       label: "send",
     });
+  }
+
+  /**
+   * Who a message into a known conversation goes to: with reply_all, its participants; without, its
+   * latest inbound sender (its participants when nobody wrote in yet: a conversation the host began).
+   * Either way only addresses the allowlist admits.
+   */
+  #conversationRecipients(state: ConversationState): string[] {
+    const latest = this.#d.config.reply.replyAll
+      ? undefined
+      : this.#d.store.inbound.latestSender(state.conversationId);
+    const candidates = latest ? [latest] : state.participants;
+    return [...new Set(candidates.map(lower))].filter((a) => this.#d.allowed(a));
   }
 
   #account(address: string | undefined) {

@@ -91,6 +91,12 @@ export interface InboundLedger {
   mailboxDone(account: string, mailbox: string, uidValidity: string, uids: readonly number[]): void;
   /** Records not finished (status `received`), oldest first. */
   unfinished(account?: string): InboundRecord[];
+  /**
+   * The From address (lower-cased) of the conversation's latest message the guards let through
+   * (status `received` or `handled`); undefined when it has none (only mail the channel sent).
+   * Who a message into the conversation goes to when `reply.reply_all` is off.
+   */
+  latestSender(conversationId: string): string | undefined;
   countByStatus(): Record<string, number>;
 }
 

@@ -93,6 +93,11 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     "SELECT * FROM inbound WHERE status = 'received' AND account = ? ORDER BY received_at, uid",
   );
   const counts = db.prepare("SELECT status, COUNT(*) AS n FROM inbound GROUP BY status");
+  const sender = db.prepare(
+    `SELECT from_address FROM inbound
+     WHERE conversation_id = ? AND status IN ('received', 'handled') AND from_address IS NOT NULL
+     ORDER BY received_at DESC, uid DESC LIMIT 1`,
+  );
   return {
     getByUid(account, mailbox, uidValidity, uid) {
       const r = byUid.get(account, mailbox, uidValidity, uid) as Row | undefined;
@@ -162,6 +167,10 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     },
     unfinished(account) {
       return ((account ? unfinishedAcc.all(account) : unfinishedAll.all()) as Row[]).map(toInbound);
+    },
+    latestSender(conversationId) {
+      const r = sender.get(conversationId) as Row | undefined;
+      return r ? String(r.from_address) : undefined;
     },
     countByStatus() {
       const out: Record<string, number> = {};

@@ -74,6 +74,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX outbox_message_id ON outbox (message_id);
     `,
   },
+  {
+    version: 5,
+    description: "inbound: found by conversation (the latest sender, whom sendMessage writes to)",
+    sql: `
+      CREATE INDEX IF NOT EXISTS inbound_conversation ON inbound (conversation_id, received_at)
+        WHERE conversation_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

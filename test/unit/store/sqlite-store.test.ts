@@ -81,6 +81,53 @@ describe("SQLite state store", () => {
     s.close();
   });
 
+  it("names a conversation's latest sender the guards let through", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const base = { account: "hello@x.test", mailbox: "INBOX", uidValidity: "1", attempts: 1 };
+    const at = (minute: number) => `2026-01-01T00:0${minute}:00.000Z`;
+    expect(s.inbound.latestSender("c1")).toBeUndefined();
+    s.inbound.put({
+      ...base,
+      uid: 1,
+      messageId: "m1@x",
+      conversationId: "c1",
+      fromAddress: "alice@x.test",
+      status: "handled",
+      receivedAt: at(1),
+    });
+    s.inbound.put({
+      ...base,
+      uid: 2,
+      messageId: "m2@x",
+      conversationId: "c1",
+      fromAddress: "bob@x.test",
+      status: "received",
+      receivedAt: at(2),
+    });
+    // Later, but refused by a guard: not someone the conversation writes to.
+    s.inbound.put({
+      ...base,
+      uid: 3,
+      messageId: "m3@x",
+      conversationId: "c1",
+      fromAddress: "spoof@x.test",
+      status: "ignored",
+      receivedAt: at(3),
+    });
+    s.inbound.put({
+      ...base,
+      uid: 4,
+      messageId: "m4@x",
+      conversationId: "c2",
+      fromAddress: "carol@x.test",
+      status: "handled",
+      receivedAt: at(4),
+    });
+    expect(s.inbound.latestSender("c1")).toBe("bob@x.test");
+    expect(s.inbound.latestSender("c2")).toBe("carol@x.test");
+    s.close();
+  });
+
   it("keeps the first conversation a Message-ID was seen in", () => {
     const s = openSqliteStore({ path: ":memory:" });
     s.threads.put({

@@ -1,0 +1,104 @@
+/**
+ * Outbound.send into a known conversation (sendMessage, status notes) over the real composer and
+ * SQLite outbox in memory; only the SMTP sender is a scripted stand-in. These tests are about who
+ * the message goes to.
+ */
+import { EventEmitter } from "node:events";
+import { afterEach, describe, expect, it } from "vitest";
+import { Outbound } from "../../../src/channel/outbound.js";
+import { InputError } from "../../../src/errors/index.js";
+import { openSqliteStore, silentLogger } from "../../../src/index.js";
+import type { OutboxDispatcher } from "../../../src/outbox/index.js";
+import type { StateStore } from "../../../src/store/index.js";
+import { offlineConfig } from "../../support/offline-config.js";
+import { ScriptedSender, fastDispatcher } from "../smtp/support/outbox-fixtures.js";
+
+const ALLOWED = new Set(["alice@x.test", "bob@x.test"]);
+
+const stores: StateStore[] = [];
+const dispatchers: OutboxDispatcher[] = [];
+afterEach(async () => {
+  await Promise.all(dispatchers.splice(0).map((d) => d.stop()));
+  for (const s of stores.splice(0)) s.close();
+});
+
+/** Alice wrote to the assistant with bob and an outsider on Cc (as recordHandover stores it). */
+async function setup(env: Record<string, string> = {}) {
+  const config = await offlineConfig("hello@x.test", env);
+  const store = openSqliteStore({ path: ":memory:" });
+  stores.push(store);
+  store.conversations.put({
+    conversationId: "c1",
+    account: "hello@x.test",
+    subject: "the report",
+    participants: ["alice@x.test", "bob@x.test", "outsider@corp.test"],
+    lastMessageId: "m1@x.test",
+    lastReferences: [],
+    updatedAt: new Date().toISOString(),
+  });
+  store.inbound.put({
+    account: "hello@x.test",
+    mailbox: "INBOX",
+    uidValidity: "1",
+    uid: 1,
+    messageId: "m1@x.test",
+    conversationId: "c1",
+    fromAddress: "alice@x.test",
+    status: "handled",
+    attempts: 1,
+  });
+  const sender = new ScriptedSender();
+  const dispatcher = fastDispatcher(store.outbox, sender);
+  dispatchers.push(dispatcher);
+  const outbound = new Outbound({
+    config,
+    store,
+    dispatcher,
+    secret: Buffer.alloc(32, 7),
+    logger: silentLogger(),
+    events: new EventEmitter(),
+    allowed: (a) => ALLOWED.has(a),
+  });
+  return { store, sender, outbound };
+}
+
+describe("Outbound.send into a known conversation", () => {
+  it("writes to the latest sender only when reply_all is off, never to the outsider on Cc", async () => {
+    const { outbound } = await setup();
+    const sent = await outbound.send("c1", "Working on it…");
+    expect(sent.recipients).toEqual(["alice@x.test"]);
+  });
+
+  it("with reply_all writes to the conversation's people the allowlist admits", async () => {
+    const { outbound } = await setup({ EMAIL_REPLY_ALL: "true" });
+    const sent = await outbound.send("c1", "Working on it…");
+    expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test"]);
+  });
+
+  it("writes to the participants the allowlist admits when nobody wrote in yet (a conversation the host began)", async () => {
+    const { store, outbound } = await setup();
+    store.conversations.put({ ...store.conversations.get("c1")!, conversationId: "c2" });
+    const sent = await outbound.send("c2", "A follow-up");
+    expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test"]);
+  });
+
+  it("keeps the host's own options.to and options.cc as given", async () => {
+    const { outbound } = await setup();
+    const sent = await outbound.send("c1", "FYI", { to: "outsider@corp.test", cc: "carol@corp.test" });
+    expect([...sent.recipients].sort()).toEqual(["carol@corp.test", "outsider@corp.test"]);
+  });
+
+  it("refuses with SEND_NO_ALLOWED_RECIPIENT when the allowlist admits nobody in the conversation", async () => {
+    const { store, sender, outbound } = await setup();
+    ALLOWED.delete("alice@x.test");
+    try {
+      const error = await outbound.send("c1", "Working on it…").catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect((error as InputError).code).toBe("SEND_NO_ALLOWED_RECIPIENT");
+      expect(store.outbox.countByStatus()).toEqual({});
+      expect(sender.calls).toHaveLength(0);
+    } finally {
+      ALLOWED.add("alice@x.test");
+    }
+  });
+});
