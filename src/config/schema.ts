@@ -193,6 +193,7 @@ export const fileSchema = z.strictObject({
   reminders: z
     .strictObject({
       horizon_days: positiveInt.default(30),
+      /** How late a missed reminder may still fire; 0: only on time (the timer's wake-up, within 5 s). */
       grace_minutes: nonNegInt.default(15),
       default_alarm_minutes: nonNegInt.optional(),
       email_user: z.boolean().default(true),

@@ -33,6 +33,12 @@ export const DEFAULT_LATE_AFTER_MS = 60_000;
 export const DEFAULT_MAX_WAIT_MS = 60_000;
 export const DEFAULT_RETRY_ATTEMPTS = 3;
 export const DEFAULT_RETRY_DELAY_MS = 30_000;
+/**
+ * A delay this small is the timer's own wake-up, not a miss: a timer runs after its time, never on
+ * it (Node: 1 ms or more, seconds under load or a long GC pause), so without it a grace of 0 would
+ * drop every reminder. Added to `graceMs`; a grace of 0 therefore means "on time or not at all".
+ */
+export const WAKE_UP_TOLERANCE_MS = 5_000;
 
 const defaultTimers: SchedulerTimers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -244,7 +250,7 @@ export class ReminderScheduler {
   private async handleDue(r: Reminder, nowMs: number): Promise<void> {
     const key = keyOf(r);
     const delayMs = nowMs - r.fireAt.getTime();
-    if (delayMs > this.graceMs) {
+    if (delayMs > this.graceMs + WAKE_UP_TOLERANCE_MS) {
       this.settled.add(key);
       if (!this.fired.wasFired(r.id, r.fireAt)) {
         this.counters.dropped++;

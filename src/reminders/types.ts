@@ -35,8 +35,9 @@ export interface ReminderSchedulerOptions {
   /** Default: the global setTimeout/clearTimeout. */
   timers?: SchedulerTimers;
   /**
-   * How late a missed reminder may still fire, in ms. Default 900 000 (15 minutes). Older ones are
-   * dropped, counted in `stats().dropped` and logged; they are not marked fired.
+   * How late a missed reminder may still fire, in ms. Default 900 000 (15 minutes); 0: only on time
+   * (within WAKE_UP_TOLERANCE_MS, 5 s, which is always added: a timer wakes after its time). Older
+   * ones are dropped, counted in `stats().dropped` and logged; they are not marked fired.
    */
   graceMs?: number;
   /** Delay after which a firing counts as late (`late: true`), in ms. Default 60 000. */

@@ -63,6 +63,29 @@ describe("missed reminders", () => {
     expect(scheduler.stats().dropped).toBe(1);
     await scheduler.stop();
   });
+
+  it("with no grace at all still fire when the timer wakes a little after their time", async () => {
+    const { clock, scheduler, deliveries } = harness(T0, {
+      reminders: [reminder("r", "2025-03-10T08:00:30.000Z")],
+      graceMs: 0,
+    });
+    clock.timerLatenessMs = 3; // as a real timer does: after its time, never on it
+    await scheduler.start();
+    await clock.advance(MINUTE);
+    expect(deliveries).toEqual([{ id: "r", at: "2025-03-10T08:00:30.003Z", late: false, delayMs: 3 }]);
+    expect(scheduler.stats()).toMatchObject({ fired: 1, dropped: 0 });
+    // Missed by more than the wake-up tolerance (a restart, a suspend): dropped, as grace 0 asks.
+    const late = harness("2025-03-10T08:05:00.000Z", {
+      reminders: [reminder("old", "2025-03-10T08:00:30.000Z")],
+      graceMs: 0,
+    });
+    await late.scheduler.start();
+    await late.clock.advance(0);
+    expect(late.deliveries).toEqual([]);
+    expect(late.scheduler.stats()).toMatchObject({ fired: 0, dropped: 1 });
+    await late.scheduler.stop();
+    await scheduler.stop();
+  });
 });
 
 describe("wall-clock jumps", () => {

@@ -17,6 +17,11 @@ export class FakeClock {
   private readonly pending = new Map<number, Pending>();
   /** Every delay ever passed to setTimeout (to check that no wait exceeds the cap). */
   readonly delays: number[] = [];
+  /**
+   * How long after its time each timer runs. Default 0 (on the dot); a real timer runs after its
+   * time, never on it (Node: 1 ms or more, more under load).
+   */
+  timerLatenessMs = 0;
 
   constructor(startIso: string) {
     this.wallOffset = Date.parse(startIso);
@@ -28,7 +33,7 @@ export class FakeClock {
     setTimeout: (callback, ms) => {
       const id = ++this.sequence;
       this.delays.push(ms);
-      this.pending.set(id, { at: this.monotonic + Math.max(0, ms), callback });
+      this.pending.set(id, { at: this.monotonic + Math.max(0, ms) + this.timerLatenessMs, callback });
       return id;
     },
     clearTimeout: (handle) => {
