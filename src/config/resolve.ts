@@ -120,8 +120,15 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
       name?: string;
       mailboxes?: string[];
     };
-    const smtpUser = acct.smtp_username ?? (entries.length === 1 ? cfg.smtp_username : undefined) ?? username;
-    const smtpPass = acct.smtp_password ?? (acct.smtp_username ? undefined : cfg.smtp_password) ?? password;
+    // SMTP credentials come in pairs, a password with the user name it belongs to: the account's own
+    // smtp_username with its own password (its smtp_password, else its own IMAP password); the global
+    // smtp_username and smtp_password with a single account only (with several they are nobody's in
+    // particular); otherwise the IMAP login, user name and password together.
+    const single = entries.length === 1;
+    const smtpUser = acct.smtp_username ?? (single ? cfg.smtp_username : undefined) ?? username;
+    const smtpPass = acct.smtp_username
+      ? (acct.smtp_password ?? (single ? password : "password" in entry ? entry.password : undefined))
+      : (acct.smtp_password ?? (single ? cfg.smtp_password : undefined) ?? password);
     if (!smtpPass && !oauth2) {
       issues.push({ path: `${path}.smtp_password`, message: "no SMTP password for this smtp_username" });
       return;

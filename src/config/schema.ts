@@ -61,7 +61,11 @@ export const accountSchema = z.strictObject({
   /** IMAP login; default: the shared imap_username / login_template. */
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
-  /** SMTP login; default: this account's IMAP login. */
+  /**
+   * SMTP login; default: this account's IMAP login (user name and password together). An
+   * smtp_username of its own takes this smtp_password, else the account's own password; never a
+   * shared one (with several accounts that is an error).
+   */
   smtp_username: z.string().min(1).optional(),
   smtp_password: z.string().min(1).optional(),
   /** OAuth 2.0 instead of a password for IMAP and SMTP; see the top-level `oauth2`. */

@@ -161,6 +161,55 @@ describe("loadConfig: CONTRACT.md keys", () => {
     expect(cfg.accounts[1]!.smtp.password?.reveal()).toBe("pw-s2-1");
   });
 
+  it("pairs each account's SMTP password with its SMTP user name", async () => {
+    const yaml = (accounts: string, extra = "") => `channels:
+  email:
+    imap_server: imap.example.test:993
+    smtp_server: smtp.example.test:465
+    smtp_username: relay
+    smtp_password: pw-relay-1
+${extra}    monitored_accounts:
+${accounts}`;
+    const smtpOf = (cfg: Awaited<ReturnType<typeof loadConfig>>) =>
+      cfg.accounts.map((a) => [a.smtp.username, a.smtp.password?.reveal()]);
+    // Several accounts: the global smtp_username is not theirs, so neither is the global smtp_password.
+    const own = await loadConfig({
+      yaml: yaml(
+        `      - { address: hello@example.test, username: hello, password: pw-hello-1 }
+      - { address: support@example.test, username: support, password: pw-support-1 }
+`,
+      ),
+      env: {},
+    });
+    expect(smtpOf(own)).toEqual([
+      ["hello", "pw-hello-1"],
+      ["support", "pw-support-1"],
+    ]);
+    // A master-user login: the templated user name goes with the master password.
+    const master = await loadConfig({
+      yaml: yaml(
+        "      - hello@example.test\n      - support@example.test\n",
+        '    login_template: "%u*master"\n    imap_password: pw-master-1\n',
+      ),
+      env: {},
+    });
+    expect(smtpOf(master)).toEqual([
+      ["hello@example.test*master", "pw-master-1"],
+      ["support@example.test*master", "pw-master-1"],
+    ]);
+    // An account's own smtp_username needs its own password, never the master user's.
+    const error = await rejection({
+      yaml: yaml(
+        "      - hello@example.test\n      - { address: support@example.test, smtp_username: s2 }\n",
+        '    login_template: "%u*master"\n    imap_password: pw-master-1\n',
+      ),
+      env: {},
+    });
+    expect(error.message).toMatch(
+      /monitored_accounts\.1\.smtp_password.*no SMTP password for this smtp_username/,
+    );
+  });
+
   it("reads rate-limit windows from the environment", async () => {
     const cfg = await loadConfig({
       env: {
