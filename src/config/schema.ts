@@ -11,7 +11,15 @@ const hostPort = z
   .trim()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/, {
     message: 'expected "host:port", e.g. "localhost:993"',
-  });
+  })
+  .refine(
+    (value) => {
+      // The port follows the last ":" outside brackets ("[::1]" alone has none).
+      const port = /:(\d+)$/.exec(value)?.[1];
+      return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+    },
+    { message: "expected a port from 1 to 65535" },
+  );
 
 const email = z
   .string()
@@ -21,6 +29,15 @@ const email = z
 const secondsPositive = z
   .number({ message: "expected a number of seconds" })
   .positive({ message: "expected a number of seconds > 0" });
+/**
+ * Node's setTimeout holds at most 2^31-1 ms (24.8 days); a longer delay fires after 1 ms instead
+ * (TimeoutOverflowWarning), so e.g. an agent_timeout of 3000000 s would abort every agent run at
+ * once. Every duration in seconds that becomes a timer is refused above it.
+ */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+const timerSeconds = secondsPositive.max(MAX_TIMER_SECONDS, {
+  message: `expected at most ${MAX_TIMER_SECONDS} seconds (24.8 days): Node's timers cannot wait longer`,
+});
 const positiveInt = z
   .number({ message: "expected a whole number" })
   .int({ message: "expected a whole number" })
@@ -98,7 +115,7 @@ export const fileSchema = z.strictObject({
     .array(z.union([email, accountSchema]))
     .min(1, { message: "expected at least one account" }),
   /** Seconds between polls when IDLE is unavailable or disabled. */
-  poll_interval: secondsPositive.default(30),
+  poll_interval: timerSeconds.default(30),
   /** Mailboxes watched per account. */
   mailboxes: z.array(z.string().min(1)).min(1).default(["INBOX"]),
   /** Use IMAP IDLE when the server offers it; false = poll. */
@@ -110,7 +127,7 @@ export const fileSchema = z.strictObject({
    */
   idle_listener_max_mailboxes: nonNegInt.default(4),
   /** Seconds between full sweeps while IDLEing (catches what a dead IDLE missed). */
-  sweep_interval: secondsPositive.default(60),
+  sweep_interval: timerSeconds.default(60),
   /** What the first start handles: unseen mail, only mail arriving from now on, or everything. */
   initial_sync: z.enum(["unseen", "new", "all"]).default("unseen"),
   /** After handling, move the message here (created if missing); default: leave it in place. */
@@ -185,7 +202,7 @@ export const fileSchema = z.strictObject({
       delivery_copy: true,
     }),
   /** Seconds the agent may take for one message before it is aborted. */
-  agent_timeout: secondsPositive.default(300),
+  agent_timeout: timerSeconds.default(300),
   attachments: z
     .strictObject({
       max_bytes: positiveInt.default(25 * 1024 * 1024),
@@ -204,7 +221,7 @@ export const fileSchema = z.strictObject({
     })
     .default({ horizon_days: 30, grace_minutes: 15, email_user: true }),
   /** Seconds between CalDAV/CardDAV polls. */
-  dav_poll_interval: secondsPositive.default(300),
+  dav_poll_interval: timerSeconds.default(300),
   /** smtp pool size. */
   smtp_max_connections: positiveInt.default(3),
   /** Messages per second across all recipients (0 = unlimited). */

@@ -210,6 +210,28 @@ ${accounts}`;
     );
   });
 
+  it("refuses a port outside 1-65535, naming the key", async () => {
+    for (const server of ["localhost:0", "localhost:65536", "localhost:99999"]) {
+      const error = await rejection({ env: { ...baseEnv, EMAIL_SMTP_SERVER: server } });
+      expect(error.message).toMatch(/smtp_server \(EMAIL_SMTP_SERVER\): expected a port from 1 to 65535/);
+    }
+    const edge = await loadConfig({
+      env: { ...baseEnv, EMAIL_IMAP_SERVER: "[::1]:1", EMAIL_SMTP_SERVER: "localhost:65535" },
+    });
+    expect([edge.imap.port, edge.smtp.port]).toEqual([1, 65535]);
+  });
+
+  it("refuses a timer duration Node cannot wait for (over 2^31-1 ms), naming the key", async () => {
+    const keys = ["agent_timeout", "poll_interval", "sweep_interval", "dav_poll_interval"];
+    for (const key of keys) {
+      const yaml = `channels:\n  email:\n    ${key}: 3000000\n`;
+      const error = await rejection({ yaml, env: baseEnv });
+      expect(error.message).toMatch(new RegExp(`${key}.*expected at most 2147483 seconds`));
+    }
+    const max = await loadConfig({ env: { ...baseEnv, EMAIL_POLL_INTERVAL: "2147483" } });
+    expect(max.watch.pollIntervalMs).toBe(2_147_483_000);
+  });
+
   it("reads rate-limit windows from the environment", async () => {
     const cfg = await loadConfig({
       env: {
