@@ -183,6 +183,11 @@ export class EmailChannel extends BaseChannel {
       answered: (message) => store.outbox.get(replyKey(message.messageId)) !== undefined,
       settle: (account, mailbox, uid, disposition) =>
         watchers.get(watcherKey(account, mailbox))?.settle(uid, disposition),
+      ...(this.#options.handlingLimits ? { limits: this.#options.handlingLimits } : {}),
+      // The agent stage had filled up and the watchers paused: they go on.
+      onRoom: () => {
+        for (const w of watchers.values()) w.kick();
+      },
       onRobotMail: deliveryReportHandler({
         store,
         events: this.events,

@@ -26,7 +26,28 @@ export interface HandlingDeps {
    */
   answered?(message: MessageFormat): boolean;
   settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  /** How much may wait for or be with the agent at once (see HandlingQueue.saturated). */
+  limits?: HandlingLimits;
+  /** The queue was saturated and has room again (below half its limits): hand more over. */
+  onRoom?(): void;
   signal: AbortSignal;
+}
+
+/** What the agent stage may hold at once: past either limit the watchers stop handing over. */
+export interface HandlingLimits {
+  /** Messages queued, with the agent or waiting for a retry. Default 256. */
+  messages: number;
+  /** Their text (content, full text, HTML), in characters. Default 64 Mi. */
+  chars: number;
+}
+
+export const DEFAULT_HANDLING_LIMITS: HandlingLimits = { messages: 256, chars: 64 * 1024 * 1024 };
+
+/** The text a queued message keeps in memory, roughly (its strings' lengths). */
+function charsOf(message: MessageFormat): number {
+  const meta = message.metadata as { fullText?: unknown; html?: unknown };
+  const len = (v: unknown) => (typeof v === "string" ? v.length : 0);
+  return message.content.length + len(meta.fullText) + len(meta.html);
 }
 
 const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
@@ -39,8 +60,10 @@ const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidit
  */
 export class HandlingQueue {
   readonly #d: HandlingDeps;
-  /** Positions queued, running, or waiting for an in-process retry. */
-  readonly #inflight = new Set<string>();
+  /** Positions queued, running, or waiting for an in-process retry, and the text each holds. */
+  readonly #inflight = new Map<string, number>();
+  #chars = 0;
+  #wasSaturated = false;
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(deps: HandlingDeps) {
@@ -53,19 +76,47 @@ export class HandlingQueue {
   }
 
   /**
+   * Holds as many messages (or as much text) as its limits allow, counting `arriving` ones about to
+   * be queued: a slow agent must not make a backlog pile up in memory. The rest waits in the
+   * mailbox; onRoom says when to go on.
+   */
+  saturated(arriving = 0): boolean {
+    const limits = this.#d.limits ?? DEFAULT_HANDLING_LIMITS;
+    const full = this.#inflight.size + arriving >= limits.messages || this.#chars >= limits.chars;
+    if (full) this.#wasSaturated = true;
+    return full;
+  }
+
+  #add(k: string, chars: number): void {
+    this.#chars += chars - (this.#inflight.get(k) ?? 0);
+    this.#inflight.set(k, chars);
+  }
+
+  #remove(k: string): void {
+    this.#chars -= this.#inflight.get(k) ?? 0;
+    this.#inflight.delete(k);
+    if (!this.#wasSaturated) return;
+    const limits = this.#d.limits ?? DEFAULT_HANDLING_LIMITS;
+    if (this.#inflight.size <= limits.messages / 2 && this.#chars <= limits.chars / 2) {
+      this.#wasSaturated = false;
+      this.#d.onRoom?.();
+    }
+  }
+
+  /**
    * Queues a recorded message for the agent. `counted`: the record whose first attempt the
    * hand-over's own commit already counted (then nothing is written before the agent runs).
    */
   enqueue(message: MessageFormat, where: Position, counted?: InboundRecord): void {
     const k = key(where);
-    this.#inflight.add(k);
+    this.#add(k, charsOf(message));
     this.#d.queue
       .push(message.conversationId, () => this.#handle(message, where, counted))
       .catch((error) =>
         this.#d.logger.error({ err: error, messageId: message.messageId }, "handling crashed"),
       )
       .finally(() => {
-        if (!this.#retryTimers.has(k)) this.#inflight.delete(k);
+        if (!this.#retryTimers.has(k)) this.#remove(k);
       });
   }
 
@@ -73,7 +124,7 @@ export class HandlingQueue {
   stop(): void {
     for (const [k, t] of this.#retryTimers) {
       clearTimeout(t);
-      this.#inflight.delete(k);
+      this.#remove(k);
     }
     this.#retryTimers.clear();
   }

@@ -27,7 +27,7 @@ import {
   ThreadReader,
 } from "./inbound-records.js";
 import { toMessageFormat } from "./message-format.js";
-import { HandlingQueue } from "./handling-queue.js";
+import { type HandlingLimits, HandlingQueue } from "./handling-queue.js";
 
 /** A download cut off this many times quarantines its message (see InboundPipeline.#downloadFailed). */
 const DOWNLOAD_ATTEMPTS = 3;
@@ -63,6 +63,9 @@ export interface InboundPipelineDeps {
   /** See HandlingDeps.answered: a resumed message whose reply an earlier run recorded is not handed over again. */
   answered?(message: MessageFormat): boolean;
   settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  /** See HandlingDeps.limits and onRoom. */
+  limits?: HandlingLimits;
+  onRoom?(): void;
   /** Robot mail, once recorded as not answered: the channel reads bounces of its own mail from it. */
   onRobotMail?(parsed: ParsedInbound): void;
   signal: AbortSignal;
@@ -78,6 +81,8 @@ export class InboundPipeline {
   readonly #log: Logger;
   #sequence: Promise<void> = Promise.resolve();
   readonly #converting = new Map<string, ConvertOptions>();
+  /** Messages handed to onMessage and not yet decided (queued for the agent or not). */
+  #arriving = 0;
   /** Downloads cut off, per message position, in this process (see #downloadFailed). */
   readonly #downloadFailures = new Map<string, number>();
   /** The hand-over writes of several messages share one commit (see GroupCommit). */
@@ -100,6 +105,7 @@ export class InboundPipeline {
         this.#log.warn({ uid: m.uid, mailbox: m.mailbox, size: m.size }, "oversized message quarantined");
         this.#d.events.emit("quarantined", { ...positionOf(m), messageId, reason });
       },
+      saturated: () => this.#handling.saturated(this.#arriving),
       onVanished: async (account, mailbox, uidValidity, uid) => {
         const record = recordVanished(this.#d.store, { account, mailbox, uidValidity, uid });
         if (record) this.#log.warn({ uid, mailbox, messageId: record.messageId }, record.reason);
@@ -118,6 +124,7 @@ export class InboundPipeline {
    * the order they arrived, whatever order their conversions finish in.
    */
   onMessage(m: RawMessage): Promise<Disposition | "pending"> {
+    this.#arriving++;
     const converting = this.#convert(m);
     // The next message may start once this one is decided and its writes are queued (the group
     // commit keeps their order); it need not wait for the commit itself.
@@ -125,7 +132,11 @@ export class InboundPipeline {
     const decided = new Promise<void>((resolve) => {
       queued = resolve;
     });
-    const result = this.#sequence.then(async () => this.#commit(m, await converting, queued));
+    const result = this.#sequence
+      .then(async () => this.#commit(m, await converting, queued))
+      .finally(() => {
+        this.#arriving--;
+      });
     this.#sequence = Promise.race([decided, result]).then(
       () => undefined,
       () => undefined,

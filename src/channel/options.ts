@@ -5,6 +5,7 @@ import type { ConvertOptions, ParsedInbound } from "../mime/types.js";
 import type { OutboundSender } from "../smtp/types.js";
 import type { OutboxDeliveryReport, StateStore } from "../store/types.js";
 import type { Readable } from "node:stream";
+import type { HandlingLimits } from "./handling-queue.js";
 
 /** What `new EmailChannel(agent, options)` takes; only `config` is required. */
 export interface EmailChannelOptions {
@@ -31,6 +32,12 @@ export interface EmailChannelOptions {
   convert?: (raw: Buffer | Readable, options: ConvertOptions) => Promise<ParsedInbound>;
   /** How long stop() waits for in-flight agent work before aborting it, ms. Default 30000. */
   stopTimeoutMs?: number;
+  /**
+   * What may wait for or be with the agent at once, across all accounts: past either limit the
+   * watchers stop handing mail over (it waits in the mailbox) until half of it is done, so a slow
+   * agent never makes a backlog pile up in memory. Default 256 messages, 64 Mi characters of text.
+   */
+  handlingLimits?: HandlingLimits;
 }
 
 /** What "bounced" and "deliveryDelayed" carry. */

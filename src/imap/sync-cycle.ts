@@ -54,6 +54,8 @@ export interface SyncResult {
   uidValidity: string;
   handedOver: number;
   skipped: number;
+  /** The handler was saturated: the cycle stopped before the end (MailboxHandler.saturated). */
+  paused: boolean;
 }
 
 /**
@@ -112,6 +114,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
 
   let handedOver = 0;
   let skipped = 0;
+  let paused = false;
   const present = new Set<number>();
   let cursorUid = 0;
   const saveCursor = () => {
@@ -148,11 +151,17 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   try {
     // The signal is checked before each FETCH too: a stopping watcher must not wait for one more unit.
     const nextUnit = () => (ctx.signal.aborted ? Promise.resolve(undefined) : units.next());
-    for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
+    units: for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
       for (const meta of unit.items) {
         if (ctx.signal.aborted) break;
-        present.add(meta.uid);
         const record = meta.record;
+        if (!(record && FINAL.has(record.status)) && ctx.handler.saturated?.()) {
+          // The agent stage is full: what is not handed over stays in the mailbox, unrecorded, and
+          // the cursor stops before it (a later cycle, kicked when there is room, goes on from there).
+          paused = true;
+          break units;
+        }
+        present.add(meta.uid);
         const base = {
           account: ctx.account,
           mailbox: ctx.mailbox,
@@ -215,10 +224,14 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     saveCursor();
   }
   for (const uid of unfinished) {
-    if (!present.has(uid) && !ctx.signal.aborted)
+    if (!present.has(uid) && !ctx.signal.aborted && !paused)
       await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, uid);
   }
-  if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
+  if (paused) {
+    // A first start or a rescan that paused plans the same way again next time; the ledger skips
+    // what it already handed over.
+    log.info({ handedOver, skipped }, "the agent stage is full: handing over paused until there is room");
+  } else if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
     const lastUid = Math.max(plan.cursorAfter, ...candidates, 0);
     ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid });
     log.info(
@@ -226,5 +239,5 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       plan.kind === "initial" ? "initial backlog done" : "rescan done",
     );
   }
-  return { uidValidity, handedOver, skipped };
+  return { uidValidity, handedOver, skipped, paused };
 }

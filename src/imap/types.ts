@@ -48,6 +48,11 @@ export interface MailboxHandler {
   onOversize(message: Omit<RawMessage, "raw" | "resumed">, limit: number): Promise<void>;
   /** A ledger record whose message left the mailbox before its handling finished. */
   onVanished(account: string, mailbox: string, uidValidity: string, uid: number): Promise<void>;
+  /**
+   * The agent stage holds as much as it may: the cycle hands nothing more over (the rest stays in
+   * the mailbox, unrecorded) and ends; the handler's owner kicks the watcher when there is room.
+   */
+  saturated?(): boolean;
 }
 
 export type WatcherState = "connecting" | "watching" | "backoff" | "failed" | "stopped";

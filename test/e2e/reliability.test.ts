@@ -182,6 +182,65 @@ describe("stopping (public API, real Dovecot)", () => {
     }
     expect(warnings.filter((w) => w.startsWith("MaxListenersExceededWarning"))).toEqual([]);
   });
+
+  it("leaves a backlog in the mailbox while a slow agent holds its limit, then hands every message over once", async () => {
+    const client = await openMailbox(assistant);
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 40; i++) {
+        const node = new MailComposer({
+          from: alice.address,
+          to: assistant.address,
+          subject: `slow ${i}`,
+          text: `message ${i}`,
+        }).compile();
+        await client.append("INBOX", await node.build());
+        ids.push(node.messageId().replace(/^<|>$/g, ""));
+      }
+    } finally {
+      await client.logout();
+    }
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const calls: string[] = [];
+    let env: Record<string, string>;
+    ({ channel, env } = await stackChannel(
+      async (m) => {
+        calls.push(m.messageId);
+        await gate;
+      },
+      {
+        env: { EMAIL_ALLOWED_SENDERS: "*", EMAIL_CONCURRENCY: "2" },
+        extra: { handlingLimits: { messages: 5, chars: 64 * 1024 * 1024 } },
+      },
+    ));
+    const statePath = join(env.EMAIL_STATE_DIR!, "state.sqlite");
+    const recorded = () => {
+      const db = new Database(statePath, { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare("SELECT COUNT(*) AS n FROM inbound").get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    await channel.start();
+    await expect.poll(() => calls.length, { timeout: 20_000 }).toBe(2);
+    await expect.poll(recorded, { timeout: 20_000 }).toBe(5);
+    // Later cycles (kicks, the sweep) hand nothing more over while the agent holds its five.
+    await sleep(2000);
+    expect(recorded()).toBe(5);
+    expect(calls).toHaveLength(2);
+    release();
+    await expect.poll(() => calls.length, { timeout: 60_000 }).toBe(ids.length);
+    expect([...calls].sort()).toEqual([...ids].sort());
+    await expect
+      .poll(async () => (await readMailbox(assistant)).filter((m) => !m.flags.has("\\Seen")).length, {
+        timeout: 20_000,
+      })
+      .toBe(0);
+  });
 });
 
 describe("a crash after handling, before the mailbox was flagged (child process, real Dovecot)", () => {
