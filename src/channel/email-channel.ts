@@ -181,8 +181,10 @@ export class EmailChannel extends BaseChannel {
       lookupProfile: (addr: string) => profileIndex.lookupByEmail(addr),
       deliver: (message) => this.handleMessage(message),
       answered: (message) => store.outbox.get(replyKey(message.messageId)) !== undefined,
-      settle: (account, mailbox, uid, disposition) =>
-        watchers.get(watcherKey(account, mailbox))?.settle(uid, disposition),
+      settle: (where, disposition) =>
+        watchers
+          .get(watcherKey(where.account, where.mailbox))
+          ?.settle(where.uid, disposition, where.uidValidity),
       ...(this.#options.handlingLimits ? { limits: this.#options.handlingLimits } : {}),
       // The agent stage had filled up and the watchers paused: they go on.
       onRoom: () => {

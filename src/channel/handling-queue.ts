@@ -25,7 +25,8 @@ export interface HandlingDeps {
    * over again.
    */
   answered?(message: MessageFormat): boolean;
-  settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  /** Has the watcher of `where` flag or move the message (see MailboxWatcher.settle). */
+  settle(where: Position, disposition: Disposition): void;
   /** How much may wait for or be with the agent at once (see HandlingQueue.saturated). */
   limits?: HandlingLimits;
   /** The queue was saturated and has room again (below half its limits): hand more over. */
@@ -187,7 +188,7 @@ export class HandlingQueue {
     // The \Seen it now owes is recorded with the status: a crash before the watcher applied it
     // leaves it owed, and the next session applies it.
     await d.writes.run(() => d.store.inbound.setStatus(where, "handled", undefined, "seen"));
-    d.settle(where.account, where.mailbox, where.uid, { action: "seen" });
+    d.settle(where, { action: "seen" });
     const meta = message.metadata as { from?: { address?: string }; subject?: string };
     d.logger.info(
       {
@@ -211,7 +212,7 @@ export class HandlingQueue {
     const d = this.#d;
     d.store.inbound.put({ ...record, status: "quarantined", reason, mailboxTodo: "quarantine" });
     d.logger.warn({ messageId: record.messageId, uid: record.uid }, `quarantined: ${reason}`);
-    d.settle(record.account, record.mailbox, record.uid, { action: "quarantine", reason });
+    d.settle(record, { action: "quarantine", reason });
     d.events.emit("quarantined", { ...record, reason });
   }
 }

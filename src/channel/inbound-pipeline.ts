@@ -17,6 +17,7 @@ import {
   convertOptionsFor,
   earlierUnfinished,
   findDuplicate,
+  type Position,
   positionOf,
   recordDuplicate,
   recordHandover,
@@ -62,7 +63,8 @@ export interface InboundPipelineDeps {
   deliver(message: MessageFormat): Promise<void>;
   /** See HandlingDeps.answered: a resumed message whose reply an earlier run recorded is not handed over again. */
   answered?(message: MessageFormat): boolean;
-  settle(account: string, mailbox: string, uid: number, disposition: Disposition): void;
+  /** See HandlingDeps.settle: the position carries the UIDVALIDITY the message was handed over under. */
+  settle(where: Position, disposition: Disposition): void;
   /** See HandlingDeps.limits and onRoom. */
   limits?: HandlingLimits;
   onRoom?(): void;

@@ -166,11 +166,12 @@ export class MailboxWatcher extends EventEmitter {
    * Records what to do with a message once its handling is settled; applied on this connection,
    * batched: the first settle arms a short timer and every settle until it fires joins the same
    * STORE/MOVE. Kicking a cycle per message would pull the connection out of IDLE each time, and a
-   * connection that is not IDLEing hears of new mail late.
+   * connection that is not IDLEing hears of new mail late. `uidValidity`: the one the message was
+   * handed over under (RawMessage.uidValidity); once the mailbox has another, the UID is not applied.
    */
-  settle(uid: number, disposition: Disposition): void {
+  settle(uid: number, disposition: Disposition, uidValidity: string): void {
     if (disposition.action === "none") return;
-    this.#settlement.add(uid, disposition);
+    this.#settlement.add(uid, disposition, uidValidity);
     if (this.#settleTimer) return;
     this.#settleTimer = setTimeout(() => {
       this.#settleTimer = undefined;

@@ -22,6 +22,7 @@ async function setup(deliver: () => Promise<void>, answered?: (m: MessageFormat)
   const store = openSqliteStore({ path: ":memory:" });
   const record = store.inbound.put({ ...where, messageId: "m1@x.test", status: "received", attempts: 1 });
   const settled: string[] = [];
+  const settledAt: unknown[] = [];
   const events = new EventEmitter();
   const handling = new HandlingQueue({
     config,
@@ -32,10 +33,13 @@ async function setup(deliver: () => Promise<void>, answered?: (m: MessageFormat)
     writes: new GroupCommit(store),
     deliver,
     ...(answered ? { answered } : {}),
-    settle: (_a, _m, _u, d) => settled.push(d.action),
+    settle: (w, d) => {
+      settled.push(d.action);
+      settledAt.push(w);
+    },
     signal: new AbortController().signal,
   });
-  return { store, record, handling, settled, events };
+  return { store, record, handling, settled, settledAt, events };
 }
 
 afterEach(() => {
@@ -43,6 +47,13 @@ afterEach(() => {
 });
 
 describe("HandlingQueue", () => {
+  it("settles a handled message with its whole position, UIDVALIDITY included", async () => {
+    const { handling, settledAt } = await setup(async () => undefined);
+    handling.enqueue(message, where);
+    // The watcher applies the \Seen only while the mailbox still has this UIDVALIDITY.
+    await vi.waitFor(() => expect(settledAt).toEqual([where]));
+  });
+
   it("keeps a message in flight while it waits for a retry, then records it handled", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     let calls = 0;

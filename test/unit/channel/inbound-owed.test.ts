@@ -76,7 +76,7 @@ async function setup(env: Record<string, string> = {}) {
     deliver: async (m) => {
       delivered.push(m.messageId);
     },
-    settle: (_a, _m, _u, d) => settled.push(d),
+    settle: (_w, d) => settled.push(d),
     signal: new AbortController().signal,
   });
   const send = (uid: number, raw: Buffer) =>

@@ -38,7 +38,7 @@ describe("Settlement", () => {
     const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
     const { client: c, stores } = client({ stored: true, usable: true });
     s.loadOwed(c);
-    s.add(5, { action: "seen" });
+    s.add(5, { action: "seen" }, "42");
     expect(s.size).toBe(3);
     await s.flush(c);
     expect(stores).toEqual(["3:5"]);
@@ -89,5 +89,46 @@ describe("Settlement", () => {
     ).rejects.toThrow(/connection was lost/);
     await s.now(client({ stored: true, usable: true }).client, 9, { action: "refused", reason: "why" });
     expect(owed(store)).toEqual([3, 4, 5]);
+  });
+});
+
+describe("Settlement across a UIDVALIDITY change", () => {
+  it("drops a disposition decided under another UIDVALIDITY instead of applying it to a new UID", async () => {
+    const store = ledger();
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    // UID 42 was with the agent under UIDVALIDITY 41 when the connection dropped; the mailbox came
+    // back with UIDVALIDITY 42, where UID 42 is another message.
+    s.add(42, { action: "seen" }, "41");
+    const { client: c, stores } = client({ stored: true, usable: true });
+    s.loadOwed(c);
+    await s.flush(c);
+    expect(stores).toEqual(["3:5"]); // the ledger's own, not the old 42
+    expect(s.size).toBe(0);
+  });
+
+  it("loads what the new UIDVALIDITY owes for a UID a stale disposition still holds", async () => {
+    const store = ledger();
+    store.inbound.put({ ...where, uid: 42, messageId: "m42@x.test", status: "received", attempts: 1 });
+    store.inbound.setStatus({ ...where, uid: 42 }, "handled", undefined, "seen");
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    s.add(42, { action: "quarantine", reason: "old" }, "41");
+    const { client: c, stores } = client({ stored: true, usable: true });
+    s.loadOwed(c);
+    await s.flush(c);
+    expect(stores).toEqual(["3:5,42"]);
+    expect(owed(store)).toEqual([]);
+  });
+
+  it("lets a late settle of the old UIDVALIDITY not replace what the new one owes for the same UID", async () => {
+    const store = ledger();
+    store.inbound.put({ ...where, uid: 42, messageId: "m42@x.test", status: "received", attempts: 1 });
+    store.inbound.setStatus({ ...where, uid: 42 }, "handled", undefined, "seen");
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    const { client: c, stores } = client({ stored: true, usable: true });
+    s.loadOwed(c);
+    s.add(42, { action: "quarantine", reason: "old" }, "41"); // the agent finished the old 42 just now
+    await s.flush(c);
+    expect(stores).toEqual(["3:5,42"]);
+    expect(owed(store)).toEqual([]);
   });
 });
