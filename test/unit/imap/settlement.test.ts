@@ -132,3 +132,48 @@ describe("Settlement across a UIDVALIDITY change", () => {
     expect(owed(store)).toEqual([]);
   });
 });
+
+describe("Settlement when the server refuses to create the quarantine mailbox", () => {
+  it("keeps the messages owed for the next session and lets the cycle go on", async () => {
+    const store = ledger();
+    store.inbound.put({
+      ...where,
+      uid: 9,
+      messageId: "m9@x.test",
+      status: "quarantined",
+      attempts: 0,
+      reason: "too big",
+      mailboxTodo: "quarantine",
+    });
+    const commands: string[] = [];
+    const c = {
+      usable: true,
+      mailbox: { path: "INBOX", uidValidity: 42n },
+      async messageFlagsAdd(range: string) {
+        commands.push(`STORE ${range}`);
+        return true;
+      },
+      async mailboxCreate(path: string) {
+        commands.push(`CREATE ${path}`);
+        throw Object.assign(new Error("Command failed"), {
+          responseStatus: "NO",
+          serverResponseCode: "NOPERM",
+          responseText: "Permission denied",
+        });
+      },
+      async messageMove(range: string) {
+        commands.push(`MOVE ${range}`);
+        return false; // NO [TRYCREATE]
+      },
+    } as unknown as ImapFlow;
+    const s = new Settlement({ account: where.account, mailbox: "INBOX", store, logger: silentLogger() });
+    s.loadOwed(c);
+    await s.flush(c); // does not throw: the sync cycle after it runs
+    expect(s.size).toBe(0);
+    expect(owed(store)).toEqual([9]); // the \Seen of 3-5 was carried out; the move waits for the next session
+    // Another quarantine in the same session does not send the refused CREATE again.
+    s.add(10, { action: "quarantine", reason: "unparseable" }, "42");
+    await s.flush(c);
+    expect(commands.filter((x) => x.startsWith("CREATE"))).toHaveLength(1);
+  });
+});
