@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { ImapFlow } from "imapflow";
 import { AbortedError, AuthError, type EmailChannelError, TlsError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
-import { pause, withTimeout } from "../runtime/abort.js";
+import { pause, withTimeout, withWatchdog } from "../runtime/abort.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import { Mutex } from "../runtime/mutex.js";
 import { classifyImapError, createImapClient } from "./connect.js";
@@ -291,13 +291,17 @@ export class MailboxWatcher extends EventEmitter {
     while (!signal.aborted && !isClosed) {
       if (this.#dirty) {
         this.#dirty = false;
-        await withTimeout(
-          this.#mutex.run(() => this.#cycle(client)),
-          this.#o.cycleTimeoutMs ?? 45_000,
-          () => {
-            client.close();
-            return new Error("sync cycle timed out: the connection looks dead");
-          },
+        // Bounded by progress, not by length: a big backlog or a 25 MB message over a slow link
+        // may take minutes, but a cycle that moves on for none of cycleTimeoutMs is stuck.
+        await this.#mutex.run(() =>
+          withWatchdog(
+            (progress) => this.#cycle(client, progress),
+            this.#o.cycleTimeoutMs ?? 45_000,
+            () => {
+              client.close();
+              return new Error("sync cycle made no progress: the connection looks dead");
+            },
+          ),
         );
         if (this.#health.state !== "watching") {
           this.#setHealth({
@@ -325,7 +329,7 @@ export class MailboxWatcher extends EventEmitter {
     if (isClosed && !signal.aborted) throw new Error("connection closed by the server or the network");
   }
 
-  async #cycle(client: ImapFlow): Promise<void> {
+  async #cycle(client: ImapFlow, progress: () => void): Promise<void> {
     if (this.#owedToLoad) {
       // A session after a crash or a lost connection: what was settled but never applied.
       this.#owedToLoad = false;
@@ -347,6 +351,7 @@ export class MailboxWatcher extends EventEmitter {
       window: HANDOVER_WINDOW,
       windowBytes: HANDOVER_WINDOW_BYTES,
       dispose: (c, uid, d) => this.#settlement.now(c, uid, d),
+      progress,
       signal: this.#intake.signal,
     });
     this.#setHealth({ lastSyncAt: new Date().toISOString() });

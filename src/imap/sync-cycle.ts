@@ -1,3 +1,4 @@
+import { pipeline, type Readable, Transform } from "node:stream";
 import type { ImapFlow, SearchObject } from "imapflow";
 import { ServerError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
@@ -25,6 +26,11 @@ export interface SyncContext {
   window: number;
   /** Raw bytes of the messages handed over concurrently, at most (one message always goes). */
   windowBytes: number;
+  /**
+   * Called whenever the cycle moves on (a unit fetched, a message settled, a chunk of a streamed
+   * download): the watcher's watchdog ends only a cycle that stalls.
+   */
+  progress?: () => void;
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
@@ -46,6 +52,20 @@ async function uidSearch(client: ImapFlow, query: SearchObject): Promise<number[
       retryable: true,
     },
   );
+}
+
+/**
+ * The download as its consumer reads it, calling `progress` on each chunk. Its errors reach the
+ * consumer as the returned stream's, and a consumer that gives up (destroys it) ends the download.
+ */
+function observed(download: Readable, progress: () => void): Readable {
+  const tap = new Transform({
+    transform(chunk, _encoding, done) {
+      progress();
+      done(null, chunk);
+    },
+  });
+  return pipeline(download, tap, () => undefined);
 }
 
 const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
@@ -139,6 +159,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     const item = inflight.shift()!;
     inflightBytes -= item.bytes;
     const outcome = await item.work;
+    ctx.progress?.();
     if (outcome !== "skip") {
       handedOver++;
       if (outcome !== "pending") await ctx.dispose(client, item.uid, outcome);
@@ -150,7 +171,12 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   };
   try {
     // The signal is checked before each FETCH too: a stopping watcher must not wait for one more unit.
-    const nextUnit = () => (ctx.signal.aborted ? Promise.resolve(undefined) : units.next());
+    const nextUnit = async () => {
+      if (ctx.signal.aborted) return undefined;
+      const unit = await units.next();
+      ctx.progress?.();
+      return unit;
+    };
     units: for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
       for (const meta of unit.items) {
         if (ctx.signal.aborted) break;
@@ -196,7 +222,8 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
               }),
             });
           } else {
-            const raw = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
+            const download = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
+            const raw = download && ctx.progress ? observed(download, ctx.progress) : download;
             if (!raw) {
               await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
               inflight.push({ uid: meta.uid, bytes: 0, work: Promise.resolve("skip") });

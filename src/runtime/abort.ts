@@ -43,6 +43,40 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout:
 }
 
 /**
+ * Like withTimeout, but the time runs from the last sign of progress: `work` is given `progress` to
+ * call whenever it moves on, and only `ms` without a call ends the wait (`onTimeout` runs, and the
+ * returned promise rejects with its error). For work of any length that must never stall. Calls
+ * after the promise settled do nothing.
+ */
+export async function withWatchdog<T>(
+  work: (progress: () => void) => Promise<T>,
+  ms: number,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let done = false;
+  let stall!: (error: Error) => void;
+  const stalled = new Promise<never>((_, reject) => {
+    stall = reject;
+  });
+  const progress = () => {
+    if (done) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      done = true;
+      stall(onTimeout());
+    }, ms);
+  };
+  progress();
+  try {
+    return await Promise.race([work(progress), stalled]);
+  } finally {
+    done = true;
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Waits for `work` (which others may share) until `signal` aborts: then rejects with AbortedError
  * at once, leaving `work` to run on for whoever else waits for it.
  */

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AbortedError } from "../../../src/errors/index.js";
-import { sleep, withTimeout } from "../../../src/runtime/abort.js";
+import { sleep, withTimeout, withWatchdog } from "../../../src/runtime/abort.js";
 import { backoffDelay } from "../../../src/runtime/backoff.js";
 import { KeyedQueue } from "../../../src/runtime/keyed-queue.js";
 import { Mutex } from "../../../src/runtime/mutex.js";
@@ -79,5 +79,55 @@ describe("Mutex and timers", () => {
       }),
     ).rejects.toThrow("timed out");
     expect(closed).toBe(true);
+  });
+
+  it("withWatchdog lets work that keeps moving run past its limit, and ends work that stalls", async () => {
+    vi.useFakeTimers();
+    try {
+      let stalls = 0;
+      const onStall = () => {
+        stalls++;
+        return new Error("stalled");
+      };
+      // Ten steps of 60 ms each: 600 ms in all, with a watchdog of 100 ms.
+      const moving = withWatchdog(
+        async (progress) => {
+          for (let i = 0; i < 10; i++) {
+            await new Promise((r) => setTimeout(r, 60));
+            progress();
+          }
+          return "done";
+        },
+        100,
+        onStall,
+      );
+      await vi.advanceTimersByTimeAsync(700);
+      await expect(moving).resolves.toBe("done");
+      expect(stalls).toBe(0);
+
+      // Moves twice, then stalls: ended 100 ms after its last progress, once.
+      let late!: () => void;
+      const stalling = withWatchdog(
+        async (progress) => {
+          late = progress;
+          await new Promise((r) => setTimeout(r, 50));
+          progress();
+          await new Promise(() => {});
+        },
+        100,
+        onStall,
+      );
+      const outcome = stalling.catch((error: Error) => error.message);
+      await vi.advanceTimersByTimeAsync(149);
+      expect(stalls).toBe(0);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(await outcome).toBe("stalled");
+      // Progress after the end re-arms nothing.
+      late();
+      await vi.advanceTimersByTimeAsync(500);
+      expect(stalls).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
