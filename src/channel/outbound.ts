@@ -1,4 +1,5 @@
 import type { EventEmitter } from "node:events";
+import { join } from "node:path";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { type Addr, composeMessage, isValidMessageId } from "../compose/index.js";
 import type {
@@ -59,6 +60,15 @@ type Meta = { address: string; name?: string };
 const lower = (s: string) => s.trim().toLowerCase();
 const list = (v: string | string[] | undefined) =>
   (v === undefined ? [] : Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter(Boolean);
+
+/**
+ * Where the agent's `path` attachments may never come from (see AttachmentLimits.denied): the state
+ * folder but its attachments (an inbound attachment may go out again), and the kernel's views of the
+ * process (/proc/self/environ holds its passwords).
+ */
+function deniedAttachmentFolders(stateDir: string): { folders: string[]; exceptions: string[] } {
+  return { folders: [stateDir, "/proc", "/sys"], exceptions: [join(stateDir, "attachments")] };
+}
 
 /**
  * The outbound path: compose a message for a conversation, write it to the outbox (idempotent by
@@ -274,7 +284,7 @@ export class Outbound {
         attachments: o.body.attachments,
         ...(o.quote ? { quote: o.quote } : {}),
       },
-      { timeZone: d.config.timezone },
+      { timeZone: d.config.timezone, attachments: { denied: deniedAttachmentFolders(d.config.stateDir) } },
     );
     const participants = [...new Set([...o.to, ...o.cc])];
     const now = new Date().toISOString();

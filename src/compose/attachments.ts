@@ -5,8 +5,9 @@
  *
  * A path must be a readable regular file: not a URL or data: URI, not a symlink (opened with
  * O_NOFOLLOW), not a FIFO or device (O_NONBLOCK keeps a FIFO from blocking the open; fstat refuses
- * it), and, when roots are configured, inside one of them after symlinks are resolved (checked on
- * the opened file's device and inode, so a path swapped between the check and the open fails).
+ * it), and, when roots are configured, inside one of them after symlinks are resolved, and never in
+ * a denied folder (checked on the opened file's device and inode, so a path swapped between the
+ * check and the open fails).
  */
 import { constants, type Stats } from "node:fs";
 import { type FileHandle, open, realpath, stat } from "node:fs/promises";
@@ -43,6 +44,11 @@ export function safeFilename(name: string | undefined, fallback: string): string
   return cleaned || fallback;
 }
 
+/** Folders as real paths (symlinks resolved; one that does not exist as given). */
+function realFolders(folders: readonly string[]): Promise<string[]> {
+  return Promise.all(folders.map((folder) => realpath(folder).catch(() => path.resolve(folder))));
+}
+
 function isInside(root: string, file: string): boolean {
   const rel = path.relative(root, file);
   return rel === "" ? false : !rel.startsWith("..") && !path.isAbsolute(rel);
@@ -51,9 +57,7 @@ function isInside(root: string, file: string): boolean {
 async function readRegularFile(
   file: string,
   index: number,
-  limits: Required<Omit<AttachmentLimits, "roots">> & {
-    roots?: string[];
-  },
+  limits: Required<Omit<AttachmentLimits, "roots" | "denied">> & Pick<AttachmentLimits, "roots" | "denied">,
 ): Promise<Buffer> {
   const field = `attachments[${index}].path`;
   if (URL_LIKE.test(file))
@@ -83,14 +87,19 @@ async function readRegularFile(
         size: info.size,
       });
     }
-    if (roots && roots.length > 0) {
+    const denied = limits.denied;
+    if ((roots && roots.length > 0) || (denied && denied.folders.length > 0)) {
       const real = await realpath(resolved);
       const same = await stat(real);
-      const realRoots = await Promise.all(
-        roots.map((root) => realpath(root).catch(() => path.resolve(root))),
-      );
-      if (same.dev !== info.dev || same.ino !== info.ino || !realRoots.some((root) => isInside(root, real))) {
+      // The file opened is the one checked: a path swapped between the open and the check fails.
+      if (same.dev !== info.dev || same.ino !== info.ino)
+        fail("ATTACHMENT_PATH", `${field}: changed while it was read`, { index });
+      if (roots && roots.length > 0 && !(await realFolders(roots)).some((root) => isInside(root, real)))
         fail("ATTACHMENT_PATH", `${field}: outside the allowed attachment folders`, { index });
+      if (denied && (await realFolders(denied.folders)).some((folder) => isInside(folder, real))) {
+        const exceptions = await realFolders(denied.exceptions ?? []);
+        if (!exceptions.some((folder) => isInside(folder, real)))
+          fail("ATTACHMENT_PATH", `${field}: in a folder attachments may not come from`, { index });
       }
     }
     const bytes = await handle.readFile();
@@ -122,6 +131,7 @@ export async function resolveAttachments(
     maxBytes: options.maxBytes ?? DEFAULT_ATTACHMENT_LIMITS.maxBytes,
     maxTotalBytes: options.maxTotalBytes ?? DEFAULT_ATTACHMENT_LIMITS.maxTotalBytes,
     ...(options.roots ? { roots: options.roots } : {}),
+    ...(options.denied ? { denied: options.denied } : {}),
   };
   if (list.length > limits.maxCount) {
     fail("ATTACHMENT_COUNT", `${list.length} attachments, limit ${limits.maxCount}`, { count: list.length });

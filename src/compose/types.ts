@@ -85,6 +85,15 @@ export interface AttachmentLimits {
    * component must not be a symlink and the file must be a readable regular file.
    */
   roots?: string[];
+  /**
+   * Folders a `path` attachment may never come from, wherever `roots` allow (checked on the real
+   * path, symlinks resolved), except from `exceptions` inside them: InputError `ATTACHMENT_PATH`.
+   * The channel denies its state folder (the store holds OAuth refresh tokens and the threading
+   * secret) but for its `attachments` folder, and /proc and /sys (/proc/self/environ holds the
+   * process's environment, passwords included): an agent talked into attaching them must not mail
+   * them out.
+   */
+  denied?: { folders: string[]; exceptions?: string[] };
 }
 
 export interface ComposeOptions {

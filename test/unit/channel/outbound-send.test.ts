@@ -4,6 +4,9 @@
  * the message goes to.
  */
 import { EventEmitter } from "node:events";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { Outbound } from "../../../src/channel/outbound.js";
 import { InputError } from "../../../src/errors/index.js";
@@ -100,5 +103,24 @@ describe("Outbound.send into a known conversation", () => {
     } finally {
       ALLOWED.add("alice@x.test");
     }
+  });
+
+  it("never attaches the channel's own state (its store holds tokens and secrets) or /proc", async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), "ec-outbound-state-"));
+    writeFileSync(join(stateDir, "state.sqlite"), "tokens");
+    mkdirSync(join(stateDir, "attachments"));
+    writeFileSync(join(stateDir, "attachments", "report.txt"), "an inbound attachment");
+    const { outbound } = await setup({ EMAIL_STATE_DIR: stateDir });
+    for (const file of [join(stateDir, "state.sqlite"), "/proc/self/environ"]) {
+      const error = await outbound
+        .send("c1", "here it is", { attachments: [{ filename: "x", path: file }] })
+        .catch((e: unknown) => e);
+      expect((error as InputError).code).toBe("ATTACHMENT_PATH");
+    }
+    // An attachment the channel received may go out again.
+    const sent = await outbound.send("c1", "here it is", {
+      attachments: [{ filename: "report.txt", path: join(stateDir, "attachments", "report.txt") }],
+    });
+    expect(sent.recipients).toEqual(["alice@x.test"]);
   });
 });

@@ -96,6 +96,29 @@ describe("resolveAttachments", () => {
     );
   });
 
+  it("refuses a denied folder (and a symlinked folder into it) but its exceptions, and /proc", async () => {
+    const denied = { folders: [outside, "/proc"], exceptions: [path.join(outside, "attachments")] };
+    await mkdir(path.join(outside, "attachments"), { recursive: true });
+    await writeFile(path.join(outside, "attachments", "inbound.txt"), "received earlier");
+    expect(await codeOf([{ filename: "s", path: path.join(outside, "secret.txt") }], { denied })).toBe(
+      "ATTACHMENT_PATH",
+    );
+    // Through a symlinked folder elsewhere: the real path is what counts.
+    expect(await codeOf([{ filename: "s", path: path.join(dir, "escape", "secret.txt") }], { denied })).toBe(
+      "ATTACHMENT_PATH",
+    );
+    // The process's environment (passwords included) reads as a regular file.
+    expect(await codeOf([{ filename: "e", path: "/proc/self/environ" }], { denied })).toBe("ATTACHMENT_PATH");
+    const nodes = await resolveAttachments(
+      [
+        { filename: "i.txt", path: path.join(outside, "attachments", "inbound.txt") },
+        { filename: "report.pdf", path: path.join(dir, "report.pdf") },
+      ],
+      { denied },
+    );
+    expect(nodes.map((n) => (n.content as Buffer).length)).toEqual([16, 15]);
+  });
+
   it("enforces the count, per-file and total limits", async () => {
     const three = [1, 2, 3].map((i) => ({ filename: `${i}.txt`, content: "x" }));
     expect(await codeOf(three, { maxCount: 2 })).toBe("ATTACHMENT_COUNT");
