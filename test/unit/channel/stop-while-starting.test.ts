@@ -2,22 +2,13 @@
  * start() resolves once every account is watching; an IMAP server that is down since boot is retried
  * forever, so start() waits. stop() must still end it (a host stopping on SIGTERM must not hang).
  */
-import { createServer } from "node:net";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { EmailChannel, silentLogger } from "../../../src/index.js";
 import { offlineConfig } from "../../support/offline-config.js";
-
-/** A loopback port nobody listens on (bound once, then released). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { closedPort } from "../../support/ports.js";
 
 describe("EmailChannel.stop() while start() waits for an IMAP server that is down", () => {
   it("ends the start (it rejects as aborted) and stops", async () => {

@@ -1,4 +1,3 @@
-import { createServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { AbortedError, NetworkError } from "../../../src/errors/index.js";
 import {
@@ -11,6 +10,7 @@ import {
   toTransportOptions,
 } from "../../../src/smtp/index.js";
 import { openSqliteStore } from "../../../src/store/index.js";
+import { closedPort } from "../../support/ports.js";
 
 describe("secure modes", () => {
   it("follows CONTRACT.md for *_USE_TLS", () => {
@@ -124,14 +124,6 @@ describe("SmtpSender without a server", () => {
     await sender?.close();
     sender = undefined;
   });
-
-  async function closedPort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as { port: number }).port;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
-  }
 
   const request = {
     raw: Buffer.from("Subject: x\r\n\r\nhi\r\n"),
