@@ -27,8 +27,8 @@ export interface HandlingDeps {
   answered?(message: MessageFormat): boolean;
   /** Has the watcher of `where` flag or move the message (see MailboxWatcher.settle). */
   settle(where: Position, disposition: Disposition): void;
-  /** How much may wait for or be with the agent at once (see HandlingQueue.saturated). */
-  limits?: HandlingLimits;
+  /** How much may wait for or be with the agent at once (see HandlingQueue.saturated); defaults per limit. */
+  limits?: Partial<HandlingLimits>;
   /** The queue was saturated and has room again (below half its limits): hand more over. */
   onRoom?(): void;
   signal: AbortSignal;
@@ -65,10 +65,13 @@ export class HandlingQueue {
   readonly #inflight = new Map<string, number>();
   #chars = 0;
   #wasSaturated = false;
+  #arriving = 0;
+  readonly #limits: HandlingLimits;
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(deps: HandlingDeps) {
     this.#d = deps;
+    this.#limits = { ...DEFAULT_HANDLING_LIMITS, ...deps.limits };
   }
 
   /** Is this position queued, running or waiting for a retry in this process? */
@@ -77,15 +80,24 @@ export class HandlingQueue {
   }
 
   /**
-   * Holds as many messages (or as much text) as its limits allow, counting `arriving` ones about to
-   * be queued: a slow agent must not make a backlog pile up in memory. The rest waits in the
+   * Holds as many messages (or as much text) as its limits allow, counting those arriving (see
+   * arriving()): a slow agent must not make a backlog pile up in memory. The rest waits in the
    * mailbox; onRoom says when to go on.
    */
-  saturated(arriving = 0): boolean {
-    const limits = this.#d.limits ?? DEFAULT_HANDLING_LIMITS;
-    const full = this.#inflight.size + arriving >= limits.messages || this.#chars >= limits.chars;
+  saturated(): boolean {
+    const full =
+      this.#inflight.size + this.#arriving >= this.#limits.messages || this.#chars >= this.#limits.chars;
     if (full) this.#wasSaturated = true;
     return full;
+  }
+
+  /**
+   * A message about to be decided (+1) or decided (-1): counted against the limits meanwhile. One
+   * decided without being queued (refused, robot mail, a duplicate) may leave room, as one done does.
+   */
+  arriving(delta: 1 | -1): void {
+    this.#arriving += delta;
+    if (delta < 0) this.#checkRoom();
   }
 
   #add(k: string, chars: number): void {
@@ -96,9 +108,14 @@ export class HandlingQueue {
   #remove(k: string): void {
     this.#chars -= this.#inflight.get(k) ?? 0;
     this.#inflight.delete(k);
+    this.#checkRoom();
+  }
+
+  /** After saturation, room again below half the limits: onRoom, once. */
+  #checkRoom(): void {
     if (!this.#wasSaturated) return;
-    const limits = this.#d.limits ?? DEFAULT_HANDLING_LIMITS;
-    if (this.#inflight.size <= limits.messages / 2 && this.#chars <= limits.chars / 2) {
+    const held = this.#inflight.size + this.#arriving;
+    if (held <= this.#limits.messages / 2 && this.#chars <= this.#limits.chars / 2) {
       this.#wasSaturated = false;
       this.#d.onRoom?.();
     }

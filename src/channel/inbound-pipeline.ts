@@ -15,7 +15,7 @@ import { normaliseMessageId, threadCandidates } from "../threading/index.js";
 import { toGuardInput } from "./inbound-mapping.js";
 import {
   convertOptionsFor,
-  earlierUnfinished,
+  earlierAbandoned,
   findDuplicate,
   type Position,
   positionOf,
@@ -66,7 +66,7 @@ export interface InboundPipelineDeps {
   /** See HandlingDeps.settle: the position carries the UIDVALIDITY the message was handed over under. */
   settle(where: Position, disposition: Disposition): void;
   /** See HandlingDeps.limits and onRoom. */
-  limits?: HandlingLimits;
+  limits?: Partial<HandlingLimits>;
   onRoom?(): void;
   /** Robot mail, once recorded as not answered: the channel reads bounces of its own mail from it. */
   onRobotMail?(parsed: ParsedInbound): void;
@@ -83,8 +83,6 @@ export class InboundPipeline {
   readonly #log: Logger;
   #sequence: Promise<void> = Promise.resolve();
   readonly #converting = new Map<string, ConvertOptions>();
-  /** Messages handed to onMessage and not yet decided (queued for the agent or not). */
-  #arriving = 0;
   /** Downloads cut off, per message position, in this process (see #downloadFailed). */
   readonly #downloadFailures = new Map<string, number>();
   /** The hand-over writes of several messages share one commit (see GroupCommit). */
@@ -107,7 +105,7 @@ export class InboundPipeline {
         this.#log.warn({ uid: m.uid, mailbox: m.mailbox, size: m.size }, "oversized message quarantined");
         this.#d.events.emit("quarantined", { ...positionOf(m), messageId, reason });
       },
-      saturated: () => this.#handling.saturated(this.#arriving),
+      saturated: () => this.#handling.saturated(),
       onVanished: async (account, mailbox, uidValidity, uid) => {
         const record = recordVanished(this.#d.store, { account, mailbox, uidValidity, uid });
         if (record) this.#log.warn({ uid, mailbox, messageId: record.messageId }, record.reason);
@@ -126,7 +124,7 @@ export class InboundPipeline {
    * the order they arrived, whatever order their conversions finish in.
    */
   onMessage(m: RawMessage): Promise<Disposition | "pending"> {
-    this.#arriving++;
+    this.#handling.arriving(1);
     const converting = this.#convert(m);
     // The next message may start once this one is decided and its writes are queued (the group
     // commit keeps their order); it need not wait for the commit itself.
@@ -136,9 +134,7 @@ export class InboundPipeline {
     });
     const result = this.#sequence
       .then(async () => this.#commit(m, await converting, queued))
-      .finally(() => {
-        this.#arriving--;
-      });
+      .finally(() => this.#handling.arriving(-1));
     this.#sequence = Promise.race([decided, result]).then(
       () => undefined,
       () => undefined,
@@ -245,7 +241,11 @@ export class InboundPipeline {
     const { candidates } = threadCandidates(parsed);
     this.#writes.flushFor(candidates.map((id) => `id:${id}`));
     const copies = d.store.inbound.getByMessageId(parsed.messageId);
-    const other = findDuplicate(copies, where, { acrossMailboxes: d.config.watch.dedupeAcrossMailboxes });
+    const inProgress = (p: Position) => this.#handling.has(p);
+    const other = findDuplicate(copies, where, {
+      acrossMailboxes: d.config.watch.dedupeAcrossMailboxes,
+      inProgress,
+    });
     if (other) {
       recordDuplicate(d.store, where, parsed.messageId, other);
       this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
@@ -299,7 +299,7 @@ export class InboundPipeline {
     // ledger entry and the rate-limit hits (counted only if the record commits), shared with the
     // hand-overs queued beside it; the agent sees the message only once it is committed.
     const participantsBefore = threads.participantsOf(thread.conversationId) ?? [];
-    const superseded = earlierUnfinished(copies, where);
+    const superseded = earlierAbandoned(copies, where, inProgress);
     const written = this.#writes.run(() => {
       if (superseded.length > 0) recordSuperseded(d.store, superseded, where);
       const record = recordHandover(d.store, {

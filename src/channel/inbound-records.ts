@@ -29,35 +29,46 @@ const sameMailbox = (a: Position, b: Position) => a.account === b.account && a.m
 
 /**
  * A copy of this message at an older UIDVALIDITY of the same mailbox whose handling never finished
- * (a crash or a stop mid-agent, then the UIDVALIDITY changed): its old UID is gone, so it can only
- * finish through the new one, which takes it over (see findDuplicate).
+ * (a crash or a stop mid-agent, then the UIDVALIDITY changed) and is not going on in this process
+ * (`inProgress`: queued or with the agent; it finishes there, and the new copy is its duplicate):
+ * its old UID is gone, so it can only finish through the new one, which takes it over.
  */
-function unfinishedEarlierCopy(r: InboundRecord, where: Position): boolean {
-  return r.status === "received" && sameMailbox(r, where) && r.uidValidity !== where.uidValidity;
+function abandonedEarlierCopy(
+  r: InboundRecord,
+  where: Position,
+  inProgress: (p: Position) => boolean,
+): boolean {
+  return (
+    r.status === "received" && sameMailbox(r, where) && r.uidValidity !== where.uidValidity && !inProgress(r)
+  );
 }
 
 /**
  * Of the records that hold a message's Message-ID (`copies`), the one that makes the copy at `where`
  * a duplicate: in another mailbox (only `acrossMailboxes`), or at an older UIDVALIDITY of this one
- * (always: a rescan must not hand over again what was handled), except a copy there whose handling
- * never finished (unfinishedEarlierCopy).
+ * (always: a rescan must not hand over again what was handled), except an abandoned copy there
+ * (abandonedEarlierCopy).
  */
 export function findDuplicate(
   copies: readonly InboundRecord[],
   where: Position,
-  o: { acrossMailboxes: boolean },
+  o: { acrossMailboxes: boolean; inProgress: (p: Position) => boolean },
 ): InboundRecord | undefined {
   return copies.find(
     (r) =>
       !samePosition(r, where) &&
       (o.acrossMailboxes || sameMailbox(r, where)) &&
-      !unfinishedEarlierCopy(r, where),
+      !abandonedEarlierCopy(r, where, o.inProgress),
   );
 }
 
-/** The copies the one at `where` takes over (unfinishedEarlierCopy). */
-export function earlierUnfinished(copies: readonly InboundRecord[], where: Position): InboundRecord[] {
-  return copies.filter((r) => unfinishedEarlierCopy(r, where));
+/** The copies the one at `where` takes over (abandonedEarlierCopy). */
+export function earlierAbandoned(
+  copies: readonly InboundRecord[],
+  where: Position,
+  inProgress: (p: Position) => boolean,
+): InboundRecord[] {
+  return copies.filter((r) => abandonedEarlierCopy(r, where, inProgress));
 }
 
 /** Closes copies that the message at `where` was handed over in place of (with its hand-over record). */

@@ -37,7 +37,7 @@ export interface EmailChannelOptions {
    * watchers stop handing mail over (it waits in the mailbox) until half of it is done, so a slow
    * agent never makes a backlog pile up in memory. Default 256 messages, 64 Mi characters of text.
    */
-  handlingLimits?: HandlingLimits;
+  handlingLimits?: Partial<HandlingLimits>;
 }
 
 /** What "bounced" and "deliveryDelayed" carry. */

@@ -50,6 +50,8 @@ export class MailboxWatcher extends EventEmitter {
   #health: WatcherHealth;
   #ready?: { resolve: () => void; reject: (e: Error) => void };
   #settleTimer: NodeJS.Timeout | undefined;
+  /** Where a first start or a rescan that paused for the agent stage goes on (SyncContext.resumeAfter). */
+  #resumeAfter: { uidValidity: string; uid: number } | undefined;
   /** Set at each new session: its first cycle first applies what the ledger says is still owed. */
   #owedToLoad = true;
 
@@ -292,16 +294,25 @@ export class MailboxWatcher extends EventEmitter {
       if (this.#dirty) {
         this.#dirty = false;
         // Bounded by progress, not by length: a big backlog or a 25 MB message over a slow link
-        // may take minutes, but a cycle that moves on for none of cycleTimeoutMs is stuck.
-        await this.#mutex.run(() =>
-          withWatchdog(
-            (progress) => this.#cycle(client, progress),
-            this.#o.cycleTimeoutMs ?? 45_000,
-            () => {
-              client.close();
-              return new Error("sync cycle made no progress: the connection looks dead");
-            },
-          ),
+        // may take minutes, but a cycle during which nothing arrives from the server and nothing
+        // moves on for cycleTimeoutMs is stuck. The watchdog waits outside the lock: a cycle it
+        // gives up on keeps the lock until it has really ended (its connection closed), so the next
+        // session's cycle never runs beside it.
+        let received = client.stats().received;
+        const receiving = () => {
+          const now = client.stats().received;
+          const moved = now !== received;
+          received = now;
+          return moved;
+        };
+        await withWatchdog(
+          (progress) => this.#mutex.run(() => this.#cycle(client, progress)),
+          this.#o.cycleTimeoutMs ?? 45_000,
+          () => {
+            client.close();
+            return new Error("sync cycle made no progress: the connection looks dead");
+          },
+          receiving,
         );
         if (this.#health.state !== "watching") {
           this.#setHealth({
@@ -352,8 +363,13 @@ export class MailboxWatcher extends EventEmitter {
       windowBytes: HANDOVER_WINDOW_BYTES,
       dispose: (c, uid, d) => this.#settlement.now(c, uid, d),
       progress,
+      ...(this.#resumeAfter ? { resumeAfter: this.#resumeAfter } : {}),
       signal: this.#intake.signal,
     });
+    this.#resumeAfter =
+      result.resumeAfter === undefined
+        ? undefined
+        : { uidValidity: result.uidValidity, uid: result.resumeAfter };
     this.#setHealth({ lastSyncAt: new Date().toISOString() });
     if (result.handedOver > 0) this.#log.debug({ ...result }, "sync cycle");
   }

@@ -1,4 +1,3 @@
-import { pipeline, type Readable, Transform } from "node:stream";
 import type { ImapFlow, SearchObject } from "imapflow";
 import { ServerError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
@@ -27,10 +26,16 @@ export interface SyncContext {
   /** Raw bytes of the messages handed over concurrently, at most (one message always goes). */
   windowBytes: number;
   /**
-   * Called whenever the cycle moves on (a unit fetched, a message settled, a chunk of a streamed
-   * download): the watcher's watchdog ends only a cycle that stalls.
+   * Called whenever the cycle moves on (a unit fetched, a message settled): the watcher's watchdog
+   * ends only a cycle that stalls (it also counts the bytes the server sends as progress).
    */
   progress?: () => void;
+  /**
+   * Where a first start or a rescan that paused (SyncResult.resumeAfter) got to, under which
+   * UIDVALIDITY: the same plan next time skips the UIDs up to it (all settled, so in the ledger)
+   * rather than fetching the metadata of every message of the mailbox again at each resumption.
+   */
+  resumeAfter?: { uidValidity: string; uid: number };
   /** Applies a disposition to one UID (flags/move); runs on the same connection. */
   dispose: (client: ImapFlow, uid: number, disposition: Disposition) => Promise<void>;
   signal: AbortSignal;
@@ -54,20 +59,6 @@ async function uidSearch(client: ImapFlow, query: SearchObject): Promise<number[
   );
 }
 
-/**
- * The download as its consumer reads it, calling `progress` on each chunk. Its errors reach the
- * consumer as the returned stream's, and a consumer that gives up (destroys it) ends the download.
- */
-function observed(download: Readable, progress: () => void): Readable {
-  const tap = new Transform({
-    transform(chunk, _encoding, done) {
-      progress();
-      done(null, chunk);
-    },
-  });
-  return pipeline(download, tap, () => undefined);
-}
-
 const FINAL = new Set<InboundRecord["status"]>(["handled", "ignored", "quarantined", "duplicate"]);
 
 export interface SyncResult {
@@ -76,6 +67,11 @@ export interface SyncResult {
   skipped: number;
   /** The handler was saturated: the cycle stopped before the end (MailboxHandler.saturated). */
   paused: boolean;
+  /**
+   * A first start or a rescan that paused: the UID up to which it settled every message in order.
+   * Given back as SyncContext.resumeAfter, the next cycle goes on after it (see there).
+   */
+  resumeAfter?: number;
 }
 
 /**
@@ -124,6 +120,11 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     }
   }
 
+  if ((plan.kind === "initial" || plan.kind === "rescan") && ctx.resumeAfter?.uidValidity === uidValidity) {
+    const after = ctx.resumeAfter.uid;
+    candidates = candidates.filter((uid) => uid > after);
+  }
+
   // Messages recorded but never finished (a crash, a stop mid-agent) are handed over again.
   const unfinished = ctx.store.inbound
     .unfinished(ctx.account)
@@ -135,6 +136,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   let handedOver = 0;
   let skipped = 0;
   let paused = false;
+  let settledThrough = ctx.resumeAfter?.uidValidity === uidValidity ? ctx.resumeAfter.uid : 0;
   const present = new Set<number>();
   let cursorUid = 0;
   const saveCursor = () => {
@@ -165,6 +167,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       if (outcome !== "pending") await ctx.dispose(client, item.uid, outcome);
     }
     if (plan.kind === "incremental" && item.uid >= plan.fromUid) cursorUid = item.uid;
+    settledThrough = Math.max(settledThrough, item.uid);
   };
   const drain = async () => {
     while (inflight.length > 0) await settleOldest();
@@ -177,7 +180,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       ctx.progress?.();
       return unit;
     };
-    units: for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
+    intake: for (let unit = await nextUnit(); unit && !ctx.signal.aborted; unit = await nextUnit()) {
       for (const meta of unit.items) {
         if (ctx.signal.aborted) break;
         const record = meta.record;
@@ -185,7 +188,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
           // The agent stage is full: what is not handed over stays in the mailbox, unrecorded, and
           // the cursor stops before it (a later cycle, kicked when there is room, goes on from there).
           paused = true;
-          break units;
+          break intake;
         }
         present.add(meta.uid);
         const base = {
@@ -222,8 +225,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
               }),
             });
           } else {
-            const download = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
-            const raw = download && ctx.progress ? observed(download, ctx.progress) : download;
+            const raw = (await client.download(String(meta.uid), undefined, { uid: true }))?.content;
             if (!raw) {
               await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, meta.uid);
               inflight.push({ uid: meta.uid, bytes: 0, work: Promise.resolve("skip") });
@@ -255,8 +257,8 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       await ctx.handler.onVanished(ctx.account, ctx.mailbox, uidValidity, uid);
   }
   if (paused) {
-    // A first start or a rescan that paused plans the same way again next time; the ledger skips
-    // what it already handed over.
+    // A first start or a rescan that paused plans the same way again next time, going on after
+    // what it settled (resumeAfter); the ledger skips anything handed over again.
     log.info({ handedOver, skipped }, "the agent stage is full: handing over paused until there is room");
   } else if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
     const lastUid = Math.max(plan.cursorAfter, ...candidates, 0);
@@ -266,5 +268,6 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
       plan.kind === "initial" ? "initial backlog done" : "rescan done",
     );
   }
-  return { uidValidity, handedOver, skipped, paused };
+  const resumable = paused && (plan.kind === "initial" || plan.kind === "rescan");
+  return { uidValidity, handedOver, skipped, paused, ...(resumable ? { resumeAfter: settledThrough } : {}) };
 }

@@ -18,9 +18,9 @@ export interface MailboxWatcherOptions {
   /** Full sweep interval while IDLEing, ms (catches what a dead IDLE missed). Default 60000. */
   sweepIntervalMs?: number;
   /**
-   * A sync cycle that makes no progress for this long (no unit fetched, no message settled, no chunk
-   * of a streamed download) is on a dead link: the connection is dropped. A cycle that keeps moving
-   * may take as long as it needs. Default 45000 ms.
+   * A sync cycle that makes no progress for this long (nothing received from the server, no message
+   * settled) is on a dead link: the connection is dropped. A cycle that keeps moving may take as
+   * long as it needs. Default 45000 ms.
    */
   cycleTimeoutMs?: number;
   initialSync?: "unseen" | "new" | "all";

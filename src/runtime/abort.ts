@@ -44,14 +44,16 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout:
 
 /**
  * Like withTimeout, but the time runs from the last sign of progress: `work` is given `progress` to
- * call whenever it moves on, and only `ms` without a call ends the wait (`onTimeout` runs, and the
- * returned promise rejects with its error). For work of any length that must never stall. Calls
- * after the promise settled do nothing.
+ * call whenever it moves on, and `alive` (optional) is asked when the time is up whether something
+ * moved meanwhile that `work` cannot see (bytes arriving on its connection). Only `ms` without
+ * either ends the wait (`onTimeout` runs, and the returned promise rejects with its error). For
+ * work of any length that must never stall. Calls after the promise settled do nothing.
  */
 export async function withWatchdog<T>(
   work: (progress: () => void) => Promise<T>,
   ms: number,
   onTimeout: () => Error,
+  alive?: () => boolean,
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let done = false;
@@ -63,6 +65,10 @@ export async function withWatchdog<T>(
     if (done) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
+      if (alive?.()) {
+        progress();
+        return;
+      }
       done = true;
       stall(onTimeout());
     }, ms);

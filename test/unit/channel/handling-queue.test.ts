@@ -141,4 +141,54 @@ describe("HandlingQueue", () => {
     await vi.waitFor(() => expect(calls).toBe(1));
     expect(asked).toEqual(["m1@x.test"]);
   });
+
+  it("says it has room again once half its limit is free, also when arrivals end unqueued", async () => {
+    const config = await offlineConfig("hello@x.test");
+    const store = openSqliteStore({ path: ":memory:" });
+    let rooms = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handling = new HandlingQueue({
+      config,
+      store,
+      logger: silentLogger(),
+      queue: new KeyedQueue(4),
+      events: new EventEmitter(),
+      writes: new GroupCommit(store),
+      deliver: () => gate,
+      settle: () => undefined,
+      // Only the message count given: the text limit keeps its default.
+      limits: { messages: 4 },
+      onRoom: () => rooms++,
+      signal: new AbortController().signal,
+    });
+    // Four arriving (converting, being decided): full before any is queued.
+    for (let i = 0; i < 4; i++) handling.arriving(1);
+    expect(handling.saturated()).toBe(true);
+    // Two are refused or robot mail (never queued): half the limit is free.
+    handling.arriving(-1);
+    expect(rooms).toBe(0);
+    handling.arriving(-1);
+    expect(rooms).toBe(1);
+    // The other two are queued for the agent, which holds them; two more arrive: full again.
+    for (const uid of [2, 3]) {
+      store.inbound.put({ ...where, uid, messageId: `m${uid}@x.test`, status: "received", attempts: 1 });
+      handling.enqueue(
+        { ...message, messageId: `m${uid}@x.test`, conversationId: `c${uid}` },
+        { ...where, uid },
+      );
+      handling.arriving(-1);
+    }
+    handling.arriving(1);
+    handling.arriving(1);
+    expect(handling.saturated()).toBe(true);
+    handling.arriving(-1);
+    handling.arriving(-1);
+    expect(rooms).toBe(2);
+    release();
+    await vi.waitFor(() => expect(store.inbound.countByStatus()).toEqual({ handled: 2 }));
+    expect(handling.saturated()).toBe(false);
+  });
 });

@@ -31,7 +31,7 @@ const mail = (id: string, from: string) =>
     ].join("\r\n"),
   );
 
-async function setup(env: Record<string, string> = {}) {
+async function setup(env: Record<string, string> = {}, agentGate?: Promise<void>) {
   const config = await offlineConfig(account, env);
   const store = openSqliteStore({ path: ":memory:" });
   const settled: Disposition[] = [];
@@ -75,6 +75,7 @@ async function setup(env: Record<string, string> = {}) {
     recordAccepted: () => undefined,
     deliver: async (m) => {
       delivered.push(m.messageId);
+      await agentGate;
     },
     settle: (_w, d) => settled.push(d),
     signal: new AbortController().signal,
@@ -196,6 +197,33 @@ describe("inbound pipeline: copies of a message at an older UIDVALIDITY (a resca
     });
     // Nothing is left unfinished under the old UIDVALIDITY.
     expect(store.inbound.unfinished(account).filter((r) => r.uidValidity === "6")).toEqual([]);
+    pipeline.stop();
+  });
+
+  it("skips a copy whose old copy is still with the agent in this process (it finishes there)", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const { store, pipeline, delivered } = await setup({}, gate);
+    const raw = mail("busy@y.test", "alice@y.test");
+    const at = (uidValidity: string, uid: number) =>
+      pipeline.onMessage({
+        ...position(uid),
+        uidValidity,
+        size: raw.length,
+        raw,
+        resumed: false,
+        unrecorded: true,
+      });
+    expect(await at("6", 3)).toBe("pending");
+    await expect.poll(() => delivered).toEqual(["busy@y.test"]);
+    // The mailbox comes back with UIDVALIDITY 7 while the agent still works on the old copy.
+    expect(await at("7", 1)).toEqual({ action: "seen" });
+    expect(store.inbound.getByUid(account, "INBOX", "7", 1)?.status).toBe("duplicate");
+    release();
+    await expect.poll(() => store.inbound.getByUid(account, "INBOX", "6", 3)?.status).toBe("handled");
+    expect(delivered).toEqual(["busy@y.test"]);
     pipeline.stop();
   });
 

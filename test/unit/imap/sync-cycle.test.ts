@@ -85,3 +85,61 @@ describe("runSyncCycle when the server's SEARCH fails", () => {
     expect(store.cursors.get(account, "INBOX")).toMatchObject({ uidValidity: "7", lastUid: 3 });
   });
 });
+
+/**
+ * An ImapFlow stand-in holding `count` small messages (UIDs 1..count, UIDVALIDITY 7) that answers
+ * SEARCH, FETCH of sizes and FETCH of sources, and notes the UID sets each FETCH asked for.
+ */
+function mailbox(count: number) {
+  const fetched: string[] = [];
+  const expand = (set: string) =>
+    set.split(",").flatMap((part) => {
+      const [a, b] = part.split(":").map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+    });
+  const c = {
+    usable: true,
+    mailbox: { path: "INBOX", uidValidity: 7n, uidNext: count + 1, exists: count },
+    async search() {
+      return Array.from({ length: count }, (_, i) => i + 1);
+    },
+    async fetchAll(set: string, query: { size?: boolean; source?: boolean }) {
+      fetched.push(`${query.source ? "source" : "size"} ${set}`);
+      return expand(set).map((uid) =>
+        query.source
+          ? { uid, source: Buffer.from(`Message-ID: <m${uid}@x.test>\r\n\r\nhi\r\n`) }
+          : { uid, size: 40 },
+      );
+    },
+  };
+  return { client: c as unknown as ImapFlow, fetched };
+}
+
+describe("runSyncCycle when the handler is saturated", () => {
+  it("pauses a first start, and the next cycle goes on after what it settled", async () => {
+    const store = openSqliteStore({ path: ":memory:" });
+    const { client, fetched } = mailbox(10);
+    let handed = 0;
+    const ctx = context(store, "all");
+    ctx.handler = {
+      ...ctx.handler,
+      onMessage: async (m) => {
+        handed++;
+        store.inbound.put({ ...m, messageId: `m${m.uid}@x.test`, status: "handled", attempts: 1 });
+        return "pending";
+      },
+      // Room for three hand-overs in the first cycle, then for all.
+      saturated: () => handed >= 3 && fetched.length <= 2,
+    };
+    const first = await runSyncCycle(client, ctx);
+    expect(first).toMatchObject({ paused: true, handedOver: 3, resumeAfter: 3 });
+    // No cursor: the first start is not over.
+    expect(store.cursors.get(account, "INBOX")).toBeUndefined();
+    const second = await runSyncCycle(client, { ...ctx, resumeAfter: { uidValidity: "7", uid: 3 } });
+    expect(second).toMatchObject({ paused: false, handedOver: 7 });
+    expect(second.resumeAfter).toBeUndefined();
+    // The second cycle asked only for the messages after UID 3 (the first asked for all ten sizes).
+    expect(fetched).toEqual(["size 1:10", "source 1:10", "size 4:10", "source 4:10"]);
+    expect(store.cursors.get(account, "INBOX")).toMatchObject({ uidValidity: "7", lastUid: 10 });
+  });
+});

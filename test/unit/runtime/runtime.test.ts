@@ -81,7 +81,7 @@ describe("Mutex and timers", () => {
     expect(closed).toBe(true);
   });
 
-  it("withWatchdog lets work that keeps moving run past its limit, and ends work that stalls", async () => {
+  it("withWatchdog lets work that keeps moving (or whose alive() says so) run past its limit, and ends work that stalls", async () => {
     vi.useFakeTimers();
     try {
       let stalls = 0;
@@ -126,6 +126,21 @@ describe("Mutex and timers", () => {
       late();
       await vi.advanceTimersByTimeAsync(500);
       expect(stalls).toBe(1);
+
+      // No progress call, but `alive` says something moved (bytes arriving) three times, then not.
+      let moves = 3;
+      const silent = withWatchdog(
+        () => new Promise<never>(() => {}),
+        100,
+        onStall,
+        () => moves-- > 0,
+      );
+      const ended = silent.catch((error: Error) => error.message);
+      await vi.advanceTimersByTimeAsync(350);
+      expect(stalls).toBe(1);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(await ended).toBe("stalled");
+      expect(stalls).toBe(2);
     } finally {
       vi.useRealTimers();
     }
