@@ -209,14 +209,14 @@ export class Outbound {
 
   /**
    * Who a message into a known conversation goes to: with reply_all, its participants; without, its
-   * latest inbound sender (its participants when nobody wrote in yet: a conversation the host began).
-   * Either way only addresses the allowlist admits.
+   * latest inbound sender; either way only addresses the allowlist admits. A conversation nobody
+   * wrote in yet is one the host began: its participants are the host's own choice (options.to and
+   * cc when it started it), kept as they are.
    */
   #conversationRecipients(state: ConversationState): string[] {
-    const latest = this.#d.config.reply.replyAll
-      ? undefined
-      : this.#d.store.inbound.latestSender(state.conversationId);
-    const candidates = latest ? [latest] : state.participants;
+    const latest = this.#d.store.inbound.latestSender(state.conversationId);
+    if (latest === undefined) return [...new Set(state.participants.map(lower))];
+    const candidates = this.#d.config.reply.replyAll ? state.participants : [latest];
     return [...new Set(candidates.map(lower))].filter((a) => this.#d.allowed(a));
   }
 

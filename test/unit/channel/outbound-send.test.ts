@@ -78,11 +78,12 @@ describe("Outbound.send into a known conversation", () => {
     expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test"]);
   });
 
-  it("writes to the participants the allowlist admits when nobody wrote in yet (a conversation the host began)", async () => {
+  it("writes to a conversation the host began (nobody wrote in yet) as the host addressed it", async () => {
     const { store, outbound } = await setup();
+    // The host started it with options.to outside the allowlist: its follow-ups go there too.
     store.conversations.put({ ...store.conversations.get("c1")!, conversationId: "c2" });
     const sent = await outbound.send("c2", "A follow-up");
-    expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test"]);
+    expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test", "outsider@corp.test"]);
   });
 
   it("keeps the host's own options.to and options.cc as given", async () => {
