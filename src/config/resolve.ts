@@ -72,6 +72,14 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
   const entries = accountEntries(cfg);
   const shared = entries.length > 1 && !cfg.login_template;
   const accounts: AccountConfig[] = [];
+  // The shared SMTP login belongs to one account: with several it would be nobody's in particular
+  // (a leftover EMAIL_SMTP_PASSWORD from a one-account setup would fail only at the first send).
+  for (const key of ["smtp_username", "smtp_password"] as const)
+    if (entries.length > 1 && cfg[key] !== undefined)
+      issues.push({
+        path: `channels.email.${key}`,
+        message: `is for one account; with several, give each its own (monitored_accounts[].${key}) or leave it out to use each account's IMAP login`,
+      });
   entries.forEach((entry, i) => {
     const path = `channels.email.monitored_accounts.${i}`;
     const address = entry.address.trim().toLowerCase();
@@ -122,8 +130,8 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
     };
     // SMTP credentials come in pairs, a password with the user name it belongs to: the account's own
     // smtp_username with its own password (its smtp_password, else its own IMAP password); the global
-    // smtp_username and smtp_password with a single account only (with several they are nobody's in
-    // particular); otherwise the IMAP login, user name and password together.
+    // smtp_username and smtp_password with a single account only (refused above with several);
+    // otherwise the IMAP login, user name and password together.
     const single = entries.length === 1;
     const smtpUser = acct.smtp_username ?? (single ? cfg.smtp_username : undefined) ?? username;
     const smtpPass = acct.smtp_username

@@ -162,25 +162,25 @@ describe("loadConfig: CONTRACT.md keys", () => {
   });
 
   it("pairs each account's SMTP password with its SMTP user name", async () => {
+    const relay = "    smtp_username: relay\n    smtp_password: pw-relay-1\n";
     const yaml = (accounts: string, extra = "") => `channels:
   email:
     imap_server: imap.example.test:993
     smtp_server: smtp.example.test:465
-    smtp_username: relay
-    smtp_password: pw-relay-1
 ${extra}    monitored_accounts:
 ${accounts}`;
     const smtpOf = (cfg: Awaited<ReturnType<typeof loadConfig>>) =>
       cfg.accounts.map((a) => [a.smtp.username, a.smtp.password?.reveal()]);
-    // Several accounts: the global smtp_username is not theirs, so neither is the global smtp_password.
-    const own = await loadConfig({
-      yaml: yaml(
-        `      - { address: hello@example.test, username: hello, password: pw-hello-1 }
+    // Several accounts: the global smtp_username/smtp_password are nobody's in particular: refused.
+    const twoAccounts = `      - { address: hello@example.test, username: hello, password: pw-hello-1 }
       - { address: support@example.test, username: support, password: pw-support-1 }
-`,
-      ),
-      env: {},
-    });
+`;
+    const shared = await rejection({ yaml: yaml(twoAccounts, relay), env: {} });
+    expect(shared.message).toMatch(/smtp_username.*is for one account; with several, give each its own/);
+    expect(shared.message).toMatch(/smtp_password.*is for one account/);
+    expect(shared.message).not.toContain("pw-relay-1");
+    // Without them, each account's SMTP login is its IMAP login, user name and password together.
+    const own = await loadConfig({ yaml: yaml(twoAccounts), env: {} });
     expect(smtpOf(own)).toEqual([
       ["hello", "pw-hello-1"],
       ["support", "pw-support-1"],
