@@ -72,14 +72,19 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
   const entries = accountEntries(cfg);
   const shared = entries.length > 1 && !cfg.login_template;
   const accounts: AccountConfig[] = [];
-  // The shared SMTP login belongs to one account: with several it would be nobody's in particular
-  // (a leftover EMAIL_SMTP_PASSWORD from a one-account setup would fail only at the first send).
-  for (const key of ["smtp_username", "smtp_password"] as const)
-    if (entries.length > 1 && cfg[key] !== undefined)
-      issues.push({
-        path: `channels.email.${key}`,
-        message: `is for one account; with several, give each its own (monitored_accounts[].${key}) or leave it out to use each account's IMAP login`,
-      });
+  // The top-level SMTP login (EMAIL_SMTP_USERNAME / _PASSWORD, CONTRACT.md): with one account, that
+  // account's; with several, a relay login that every account without its own sends through. Half
+  // of it with several accounts is nobody's in particular (a leftover EMAIL_SMTP_PASSWORD would
+  // fail only at the first send): refused.
+  const relay = entries.length > 1 && cfg.smtp_username !== undefined && cfg.smtp_password !== undefined;
+  if (entries.length > 1 && !relay)
+    for (const key of ["smtp_username", "smtp_password"] as const)
+      if (cfg[key] !== undefined)
+        issues.push({
+          path: `channels.email.${key}`,
+          message:
+            "with several accounts, give smtp_username and smtp_password together (a login every account sends through) or per account (monitored_accounts[].smtp_username/smtp_password)",
+        });
   entries.forEach((entry, i) => {
     const path = `channels.email.monitored_accounts.${i}`;
     const address = entry.address.trim().toLowerCase();
@@ -129,14 +134,22 @@ function resolveAccounts(cfg: FileConfig): AccountConfig[] {
       mailboxes?: string[];
     };
     // SMTP credentials come in pairs, a password with the user name it belongs to: the account's own
-    // smtp_username with its own password (its smtp_password, else its own IMAP password); the global
-    // smtp_username and smtp_password with a single account only (refused above with several);
-    // otherwise the IMAP login, user name and password together.
+    // smtp_username with its own password (its smtp_password, else its own IMAP password); its own
+    // smtp_password alone with its IMAP user name; else the top-level login (see `relay` above;
+    // with one account either half may be given, the IMAP login filling in the other); else the
+    // IMAP login, user name and password together.
     const single = entries.length === 1;
-    const smtpUser = acct.smtp_username ?? (single ? cfg.smtp_username : undefined) ?? username;
-    const smtpPass = acct.smtp_username
-      ? (acct.smtp_password ?? (single ? password : "password" in entry ? entry.password : undefined))
-      : (acct.smtp_password ?? (single ? cfg.smtp_password : undefined) ?? password);
+    let smtpUser = username;
+    let smtpPass = password;
+    if (acct.smtp_username) {
+      smtpUser = acct.smtp_username;
+      smtpPass = acct.smtp_password ?? (single ? password : "password" in entry ? entry.password : undefined);
+    } else if (acct.smtp_password) {
+      smtpPass = acct.smtp_password;
+    } else if (single || relay) {
+      smtpUser = cfg.smtp_username ?? username;
+      smtpPass = cfg.smtp_password ?? password;
+    }
     if (!smtpPass && !oauth2) {
       issues.push({ path: `${path}.smtp_password`, message: "no SMTP password for this smtp_username" });
       return;

@@ -79,9 +79,10 @@ export const accountSchema = z.strictObject({
   username: z.string().min(1).optional(),
   password: z.string().min(1).optional(),
   /**
-   * SMTP login; default: this account's IMAP login (user name and password together). An
-   * smtp_username of its own takes this smtp_password, else the account's own password; never a
-   * shared one (with several accounts that is an error).
+   * SMTP login; default: the top-level smtp_username/smtp_password (with several accounts only as a
+   * pair: a relay login), else this account's IMAP login (user name and password together). An
+   * smtp_username of its own takes this smtp_password, else the account's own password, never a
+   * shared one.
    */
   smtp_username: z.string().min(1).optional(),
   smtp_password: z.string().min(1).optional(),
@@ -102,6 +103,7 @@ export const fileSchema = z.strictObject({
   smtp_server: hostPort,
   imap_username: z.string().min(1).optional(),
   imap_password: z.string().min(1).optional(),
+  /** The SMTP login of the one account, or with several a relay login (both given) for those without their own. */
   smtp_username: z.string().min(1).optional(),
   smtp_password: z.string().min(1).optional(),
   imap_use_tls: z.boolean().default(true),
