@@ -15,7 +15,7 @@ import { normaliseMessageId, threadCandidates } from "../threading/index.js";
 import { toGuardInput } from "./inbound-mapping.js";
 import {
   convertOptionsFor,
-  earlierAbandoned,
+  earlierUnfinished,
   findDuplicate,
   type Position,
   positionOf,
@@ -241,11 +241,7 @@ export class InboundPipeline {
     const { candidates } = threadCandidates(parsed);
     this.#writes.flushFor(candidates.map((id) => `id:${id}`));
     const copies = d.store.inbound.getByMessageId(parsed.messageId);
-    const inProgress = (p: Position) => this.#handling.has(p);
-    const other = findDuplicate(copies, where, {
-      acrossMailboxes: d.config.watch.dedupeAcrossMailboxes,
-      inProgress,
-    });
+    const other = findDuplicate(copies, where, { acrossMailboxes: d.config.watch.dedupeAcrossMailboxes });
     if (other) {
       recordDuplicate(d.store, where, parsed.messageId, other);
       this.#log.info({ uid: m.uid, messageId: parsed.messageId }, "duplicate Message-ID skipped");
@@ -299,7 +295,7 @@ export class InboundPipeline {
     // ledger entry and the rate-limit hits (counted only if the record commits), shared with the
     // hand-overs queued beside it; the agent sees the message only once it is committed.
     const participantsBefore = threads.participantsOf(thread.conversationId) ?? [];
-    const superseded = earlierAbandoned(copies, where, inProgress);
+    const superseded = earlierUnfinished(copies, where);
     const written = this.#writes.run(() => {
       if (superseded.length > 0) recordSuperseded(d.store, superseded, where);
       const record = recordHandover(d.store, {

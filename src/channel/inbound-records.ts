@@ -29,46 +29,38 @@ const sameMailbox = (a: Position, b: Position) => a.account === b.account && a.m
 
 /**
  * A copy of this message at an older UIDVALIDITY of the same mailbox whose handling never finished
- * (a crash or a stop mid-agent, then the UIDVALIDITY changed) and is not going on in this process
- * (`inProgress`: queued or with the agent; it finishes there, and the new copy is its duplicate):
- * its old UID is gone, so it can only finish through the new one, which takes it over.
+ * (a crash or a stop mid-agent, then the UIDVALIDITY changed): its old UID is gone, so it can only
+ * finish through the new one, which takes it over. So does a copy still queued or with the agent in
+ * this process: should the process stop before it ends, nothing would ever resume it (only records
+ * of the current UIDVALIDITY are), so its message would be lost; taking it over costs at most a
+ * second agent run, and the reply key (the Message-ID) still sends one reply.
  */
-function abandonedEarlierCopy(
-  r: InboundRecord,
-  where: Position,
-  inProgress: (p: Position) => boolean,
-): boolean {
-  return (
-    r.status === "received" && sameMailbox(r, where) && r.uidValidity !== where.uidValidity && !inProgress(r)
-  );
+function unfinishedEarlierCopy(r: InboundRecord, where: Position): boolean {
+  return r.status === "received" && sameMailbox(r, where) && r.uidValidity !== where.uidValidity;
 }
 
 /**
  * Of the records that hold a message's Message-ID (`copies`), the one that makes the copy at `where`
  * a duplicate: in another mailbox (only `acrossMailboxes`), or at an older UIDVALIDITY of this one
- * (always: a rescan must not hand over again what was handled), except an abandoned copy there
- * (abandonedEarlierCopy).
+ * (always: a rescan must not hand over again what was handled), except an unfinished copy there
+ * (unfinishedEarlierCopy).
  */
 export function findDuplicate(
   copies: readonly InboundRecord[],
   where: Position,
-  o: { acrossMailboxes: boolean; inProgress: (p: Position) => boolean },
+  o: { acrossMailboxes: boolean },
 ): InboundRecord | undefined {
   return copies.find(
     (r) =>
       !samePosition(r, where) &&
       (o.acrossMailboxes || sameMailbox(r, where)) &&
-      !abandonedEarlierCopy(r, where, o.inProgress),
+      !unfinishedEarlierCopy(r, where),
   );
 }
 
-/** The copies the one at `where` takes over (abandonedEarlierCopy). */
-export function earlierAbandoned(
-  copies: readonly InboundRecord[],
-  where: Position,
-  inProgress: (p: Position) => boolean,
-): InboundRecord[] {
-  return copies.filter((r) => abandonedEarlierCopy(r, where, inProgress));
+/** The copies the one at `where` takes over (unfinishedEarlierCopy). */
+export function earlierUnfinished(copies: readonly InboundRecord[], where: Position): InboundRecord[] {
+  return copies.filter((r) => unfinishedEarlierCopy(r, where));
 }
 
 /** Closes copies that the message at `where` was handed over in place of (with its hand-over record). */
