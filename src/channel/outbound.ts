@@ -209,14 +209,17 @@ export class Outbound {
 
   /**
    * Who a message into a known conversation goes to: with reply_all, its participants; without, its
-   * latest inbound sender; either way only addresses the allowlist admits. A conversation nobody
-   * wrote in yet is one the host began: its participants are the host's own choice (options.to and
-   * cc when it started it), kept as they are.
+   * latest inbound sender (its participants when none of its mail was handled); either way only
+   * addresses the allowlist admits. A conversation nobody wrote in yet is one the host began: its
+   * participants are the host's own choice (options.to and cc when it started it), kept as they are.
    */
   #conversationRecipients(state: ConversationState): string[] {
-    const latest = this.#d.store.inbound.latestSender(state.conversationId);
-    if (latest === undefined) return [...new Set(state.participants.map(lower))];
-    const candidates = this.#d.config.reply.replyAll ? state.participants : [latest];
+    const inbound = this.#d.store.inbound;
+    const latest = inbound.latestSender(state.conversationId);
+    if (latest === undefined && !inbound.hasInbound(state.conversationId))
+      return [...new Set(state.participants.map(lower))];
+    // Mail came in (even if none of it was handled: quarantined, refused): the policy applies.
+    const candidates = this.#d.config.reply.replyAll || latest === undefined ? state.participants : [latest];
     return [...new Set(candidates.map(lower))].filter((a) => this.#d.allowed(a));
   }
 

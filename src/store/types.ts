@@ -97,6 +97,8 @@ export interface InboundLedger {
    * Who a message into the conversation goes to when `reply.reply_all` is off.
    */
   latestSender(conversationId: string): string | undefined;
+  /** Whether any mail came in to this conversation (whatever became of it). */
+  hasInbound(conversationId: string): boolean;
   countByStatus(): Record<string, number>;
 }
 

@@ -98,6 +98,7 @@ export function inboundLedger(db: Database.Database): InboundLedger {
      WHERE conversation_id = ? AND status IN ('received', 'handled') AND from_address IS NOT NULL
      ORDER BY received_at DESC, uid DESC LIMIT 1`,
   );
+  const anyInbound = db.prepare("SELECT 1 FROM inbound WHERE conversation_id = ? LIMIT 1");
   return {
     getByUid(account, mailbox, uidValidity, uid) {
       const r = byUid.get(account, mailbox, uidValidity, uid) as Row | undefined;
@@ -171,6 +172,9 @@ export function inboundLedger(db: Database.Database): InboundLedger {
     latestSender(conversationId) {
       const r = sender.get(conversationId) as Row | undefined;
       return r ? String(r.from_address) : undefined;
+    },
+    hasInbound(conversationId) {
+      return anyInbound.get(conversationId) !== undefined;
     },
     countByStatus() {
       const out: Record<string, number> = {};

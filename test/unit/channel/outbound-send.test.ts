@@ -86,6 +86,13 @@ describe("Outbound.send into a known conversation", () => {
     expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test", "outsider@corp.test"]);
   });
 
+  it("applies the allowlist to a conversation whose incoming mail was all quarantined", async () => {
+    const { store, outbound } = await setup();
+    store.inbound.put({ ...store.inbound.getByUid("hello@x.test", "INBOX", "1", 1)!, status: "quarantined" });
+    const sent = await outbound.send("c1", "Sorry, that failed");
+    expect([...sent.recipients].sort()).toEqual(["alice@x.test", "bob@x.test"]);
+  });
+
   it("keeps the host's own options.to and options.cc as given", async () => {
     const { outbound } = await setup();
     const sent = await outbound.send("c1", "FYI", { to: "outsider@corp.test", cc: "carol@corp.test" });
