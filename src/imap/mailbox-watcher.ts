@@ -341,6 +341,9 @@ export class MailboxWatcher extends EventEmitter {
   }
 
   async #cycle(client: ImapFlow, progress: () => void): Promise<void> {
+    // Queued behind a cycle the watchdog gave up on, this session's connection may be gone: a
+    // cycle on it would only fail (and must not touch what the next session loads).
+    if (!client.usable) throw new Error("the IMAP connection closed before its sync cycle ran");
     if (this.#owedToLoad) {
       // A session after a crash or a lost connection: what was settled but never applied.
       this.#owedToLoad = false;

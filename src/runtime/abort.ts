@@ -61,12 +61,15 @@ export async function withWatchdog<T>(
   const stalled = new Promise<never>((_, reject) => {
     stall = reject;
   });
-  const progress = () => {
+  // `alive` answers for the time since it was last asked: asked at each progress too, it never
+  // counts what moved before the last progress (a dead link is noticed after `ms`, not up to 2x).
+  const progress = (asked = false) => {
     if (done) return;
+    if (!asked) alive?.();
     clearTimeout(timer);
     timer = setTimeout(() => {
       if (alive?.()) {
-        progress();
+        progress(true);
         return;
       }
       done = true;
@@ -75,7 +78,7 @@ export async function withWatchdog<T>(
   };
   progress();
   try {
-    return await Promise.race([work(progress), stalled]);
+    return await Promise.race([work(() => progress()), stalled]);
   } finally {
     done = true;
     clearTimeout(timer);

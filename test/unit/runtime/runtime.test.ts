@@ -127,18 +127,23 @@ describe("Mutex and timers", () => {
       await vi.advanceTimersByTimeAsync(500);
       expect(stalls).toBe(1);
 
-      // No progress call, but `alive` says something moved (bytes arriving) three times, then not.
-      let moves = 3;
-      const silent = withWatchdog(
-        () => new Promise<never>(() => {}),
-        100,
-        onStall,
-        () => moves-- > 0,
-      );
+      // No progress call, but bytes arrive (what `alive` reports) every 60 ms for 300 ms, then stop.
+      let bytes = 0;
+      let seen = 0;
+      const alive = () => {
+        const moved = bytes !== seen;
+        seen = bytes;
+        return moved;
+      };
+      const silent = withWatchdog(() => new Promise<never>(() => {}), 100, onStall, alive);
       const ended = silent.catch((error: Error) => error.message);
-      await vi.advanceTimersByTimeAsync(350);
+      for (let i = 0; i < 5; i++) {
+        await vi.advanceTimersByTimeAsync(60);
+        bytes++;
+      }
       expect(stalls).toBe(1);
-      await vi.advanceTimersByTimeAsync(100);
+      // Silent since t=300: ended by t=500 (the first check after the silence that sees nothing new).
+      await vi.advanceTimersByTimeAsync(200);
       expect(await ended).toBe("stalled");
       expect(stalls).toBe(2);
     } finally {
