@@ -42,7 +42,7 @@ export function recordDeliveryReport(
   const outbox = deps.store.outbox;
   const entry =
     (report.envelopeId ? outbox.getByEnvelopeId(report.envelopeId) : undefined) ??
-    (report.returnedMessageId ? outbox.getByMessageId(report.returnedMessageId).at(-1) : undefined);
+    (report.returnedMessageId ? firstSent(outbox.getByMessageId(report.returnedMessageId)) : undefined);
   if (!entry) {
     deps.logger.debug(
       { report: parsed.messageId, envelopeId: report.envelopeId, returned: report.returnedMessageId },
@@ -67,4 +67,12 @@ export function recordDeliveryReport(
   );
   deps.events.emit(failed ? "bounced" : "deliveryDelayed", info);
   return entry;
+}
+
+/**
+ * Of the entries with one Message-ID, the latest that is not a follow-up to recipients a server
+ * deferred: it names every recipient a report may be about (a follow-up names only the deferred).
+ */
+function firstSent(entries: OutboxEntry[]): OutboxEntry | undefined {
+  return entries.filter((e) => !e.deferredFrom).at(-1) ?? entries.at(-1);
 }

@@ -60,8 +60,11 @@ export interface EmailChannelEvents {
   /** A message went to quarantine with a reason. */
   quarantined: [info: { messageId: string; reason: string }];
   duplicate: [info: { messageId: string }];
-  /** An outgoing message will never be delivered (5xx, retries exhausted). */
-  sendFailed: [info: { key: string; messageId: string; error: string }];
+  /**
+   * An outgoing message will never be delivered to `recipients` (5xx, retries exhausted): all of
+   * them, or those of a follow-up (key `<key>#deferred-<n>`) after a server deferred them.
+   */
+  sendFailed: [info: { key: string; messageId: string; recipients: string[]; error: string }];
   sent: [info: { key: string; messageId: string; conversationId: string }];
   /**
    * A delivery status notification (RFC 3464) came back for a sent message: some recipient failed.

@@ -150,8 +150,16 @@ export function buildOutbox(o: {
     },
   });
   dispatcher.on("permanentFailure", (entry, error) => {
-    log.error({ messageId: entry.messageId, key: entry.key, err: error }, "message will not be delivered");
-    events.emit("sendFailed", { key: entry.key, messageId: entry.messageId, error: error.message });
+    log.error(
+      { messageId: entry.messageId, key: entry.key, recipients: entry.recipients, err: error },
+      "message will not be delivered",
+    );
+    events.emit("sendFailed", {
+      key: entry.key,
+      messageId: entry.messageId,
+      recipients: entry.recipients,
+      error: error.message,
+    });
   });
   return { dispatcher, sentFolder };
 }

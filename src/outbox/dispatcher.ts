@@ -25,6 +25,13 @@
  * (mayHaveBeenAccepted: any but a connection never made) therefore leaves the entry in doubt too when
  * there is a copy to wait for; the price is that a send cut off earlier waits for the grace period
  * instead of the first backoff step before it goes again.
+ *
+ * Recipients deferred (RCPT TO 4xx) while the server took the message for the others are still
+ * owed it: with the sent mark, in the same transaction, a follow-up entry is stored that sends the
+ * same bytes to them alone, with the usual retries (see OutboxEntry.deferredFrom). What happens once
+ * per message is not done again for it: no onSent (the copy in Sent), no delivery copy (it would
+ * carry the same Message-ID as the first one, so confirmDelivered could not tell them apart: a
+ * follow-up in doubt is sent again at once).
  */
 import { EventEmitter } from "node:events";
 import { AbortedError, EmailChannelError, InputError } from "../errors/index.js";
@@ -33,7 +40,8 @@ import { type Logger, silentLogger } from "../log/index.js";
 import { mayHaveBeenAccepted } from "../smtp/errors.js";
 import type { SendResult } from "../smtp/types.js";
 import type { OutboxEntry } from "../store/types.js";
-import { DEFAULT_RETRY_POLICY, type RetryPolicy, decideRetry } from "./backoff.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, backoffDelay, decideRetry } from "./backoff.js";
+import { deferredRecipients } from "./deferred.js";
 import { deliveryCopyOf, withoutDeliveryCopy } from "./delivery-copy.js";
 import { WakeableSleep, runLimited, toChannelError } from "./support.js";
 import type { DispatchOutcome, OutboxDispatcherOptions, OutboxEnqueueInput, OutboxEvents } from "./types.js";
@@ -171,7 +179,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       const sender =
         typeof this.options.sender === "function" ? this.options.sender(entry) : this.options.sender;
       const from = this.options.envelopeFrom?.(entry) ?? entry.account;
-      const copy = deliveryCopyOf(entry.recipients, this.options.deliveryCopy?.(entry));
+      const copy = deliveryCopyOf(entry.recipients, this.copyFor(entry));
       const to = copy ? [...entry.recipients, copy] : entry.recipients;
       // From here until the outcome is recorded, the entry is in doubt should the process stop.
       this.repo.markSending(entry.key, this.now().toISOString());
@@ -187,18 +195,29 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     );
   }
 
-  /** Marks the entry sent with the server's reply, logs (`logged`), then the events and onSent. */
+  /**
+   * Marks the entry sent with the server's reply (and stores the follow-up to recipients it
+   * deferred), logs (`logged`), then the events and, once per message, onSent.
+   */
   private async recordSent(
     entry: OutboxEntry,
     result: SendResult,
     logged: () => void,
   ): Promise<DispatchOutcome> {
-    this.repo.markSent(entry.key, result.response);
+    const deferred = this.deferredOf(entry, result);
+    const followUp = this.repo.markSent(entry.key, result.response, deferred);
     logged();
+    if (followUp) {
+      this.schedule(followUp.key, Date.parse(followUp.nextAttemptAt));
+      this.log.warn(
+        { key: entry.key, followUp: followUp.key, deferred: followUp.recipients, reason: followUp.lastError },
+        "the server deferred some recipients: the message goes to them again later",
+      );
+    }
     const sent = this.repo.get(entry.key) ?? { ...entry, status: "sent" as const, response: result.response };
     if (result.rejected.length > 0) this.emit("recipientsRejected", sent, result.rejected);
     this.emit("sent", sent, result);
-    await this.runOnSent(sent, { result, replayed: false });
+    if (!sent.deferredFrom) await this.runOnSent(sent, { result, replayed: false });
     return {
       key: entry.key,
       messageId: entry.messageId,
@@ -206,6 +225,15 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
       response: result.response,
       rejected: result.rejected,
     };
+  }
+
+  /** The recipients of an accepted send that the server deferred, and when their follow-up is due. */
+  private deferredOf(entry: OutboxEntry, result: SendResult) {
+    const deferred = deferredRecipients(entry.recipients, result);
+    if (!deferred) return undefined;
+    // The server's 4xx was the first failure for them: their follow-up waits one backoff step.
+    const at = this.now().getTime() + backoffDelay(1, this.policy, this.random);
+    return { ...deferred, nextAttemptAt: new Date(at).toISOString() };
   }
 
   /**
@@ -282,7 +310,12 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
 
   /** Whether a send of `entry` that the server took brings a copy that confirmDelivered can see. */
   private copyExpected(entry: OutboxEntry): boolean {
-    return this.options.confirmDelivered !== undefined && this.options.deliveryCopy?.(entry) !== undefined;
+    return this.options.confirmDelivered !== undefined && this.copyFor(entry) !== undefined;
+  }
+
+  /** The delivery copy address for `entry`: none for a follow-up (its message's copy went already). */
+  private copyFor(entry: OutboxEntry): string | undefined {
+    return entry.deferredFrom ? undefined : this.options.deliveryCopy?.(entry);
   }
 
   /**

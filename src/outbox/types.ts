@@ -33,6 +33,8 @@ export interface OutboxDispatcherOptions {
    * Called after an entry is marked sent (awaited; an error is logged, the entry stays sent). `replayed`
    * is true when start() calls it for an entry sent before a crash but never `markSavedToSent`: the
    * hook appends to Sent and then calls `repo.markSavedToSent(key)`, so it must tolerate a repeat.
+   * Once per message: not called for a follow-up to recipients the server deferred (an entry with
+   * `deferredFrom`; it is stored as saved to Sent), whose message was handled with the first entry.
    */
   onSent?: (entry: OutboxEntry, info: { result?: SendResult; replayed: boolean }) => void | Promise<void>;
   /**
@@ -82,13 +84,16 @@ export interface DispatchOutcome {
 }
 
 export interface OutboxEvents {
-  /** The server accepted the entry. */
+  /** The server accepted the entry (a follow-up to deferred recipients too: see OutboxEntry.deferredFrom). */
   sent: [entry: OutboxEntry, result: SendResult];
   /** The entry will never be sent: a 5xx, an invalid message, or retries exhausted. */
   permanentFailure: [entry: OutboxEntry, error: EmailChannelError];
   /** A transient failure; the next attempt is at `at`. */
   retryScheduled: [entry: OutboxEntry, error: EmailChannelError, at: Date];
-  /** The server accepted the message for some recipients and refused these. */
+  /**
+   * The server accepted the message for some recipients and refused these. Those it refused
+   * temporarily (4xx) get it from a follow-up entry, reported by these same events.
+   */
   recipientsRejected: [entry: OutboxEntry, rejected: string[]];
 }
 

@@ -169,6 +169,13 @@ export interface OutboxEntry {
   envelopeId?: string;
   /** What delivery status notifications (bounces) said about this message after it was sent. */
   deliveryReport?: OutboxDeliveryReport;
+  /**
+   * Set on a follow-up: the key of the entry first sent with this message, whose send the server took
+   * while deferring some recipients (RCPT TO 4xx). The follow-up carries the same bytes to those
+   * recipients only; what happens once per message (the copy in Sent, the delivery copy) was done
+   * with that entry, so the follow-up is stored as saved to Sent and asks for no delivery copy.
+   */
+  deferredFrom?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -206,6 +213,7 @@ export interface OutboxRepo {
       | "nextAttemptAt"
       | "sendingSince"
       | "deliveryReport"
+      | "deferredFrom"
     > & {
       nextAttemptAt?: string;
     },
@@ -214,7 +222,17 @@ export interface OutboxRepo {
   markSending(key: string, since: string): void;
   /** Moves a pending entry's next attempt without counting an attempt (an entry in doubt waits). */
   postpone(key: string, nextAttemptAt: string): void;
-  markSent(key: string, response: string): void;
+  /**
+   * Marks a send accepted. With `deferred` (recipients the server refused temporarily while taking
+   * the message for the others) it enqueues, in the same transaction, a follow-up carrying the same
+   * message to them alone (see OutboxEntry.deferredFrom), due at `nextAttemptAt`, its last error the
+   * server's refusal; returns it. A crash after the commit loses neither the sent mark nor them.
+   */
+  markSent(
+    key: string,
+    response: string,
+    deferred?: { recipients: string[]; error: string; nextAttemptAt: string },
+  ): OutboxEntry | undefined;
   /**
    * Counts a failed attempt, records its error and sets the next one; the send's start mark is
    * cleared. With `inDoubt` the server may have taken the message (a connection lost mid-send): the
@@ -229,9 +247,9 @@ export interface OutboxRepo {
   /** Sent entries not yet copied to Sent. */
   unsaved(): OutboxEntry[];
   countByStatus(): Record<string, number>;
-  /** The entry sent with this ENVID (see OutboxEntry.envelopeId). */
+  /** The entry sent with this ENVID (see OutboxEntry.envelopeId); of a message and its follow-ups, the first. */
   getByEnvelopeId(envelopeId: string): OutboxEntry | undefined;
-  /** Entries whose message has this Message-ID (normally one). */
+  /** Entries whose message has this Message-ID (normally one; more with its follow-ups), oldest first. */
   getByMessageId(messageId: string): OutboxEntry[];
   /** Stores what the delivery reports said (replacing what was stored). */
   setDeliveryReport(key: string, report: OutboxDeliveryReport): void;

@@ -82,6 +82,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
         WHERE conversation_id IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    description: "outbox: a follow-up to the recipients a server deferred names the entry first sent",
+    sql: `
+      ALTER TABLE outbox ADD COLUMN deferred_from TEXT;
+      CREATE INDEX outbox_deferred_from ON outbox (deferred_from) WHERE deferred_from IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

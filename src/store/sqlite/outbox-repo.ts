@@ -23,6 +23,7 @@ function toEntry(r: Row): OutboxEntry {
     ...(r.delivery_report
       ? { deliveryReport: JSON.parse(String(r.delivery_report)) as OutboxDeliveryReport }
       : {}),
+    ...(r.deferred_from ? { deferredFrom: String(r.deferred_from) } : {}),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -56,6 +57,42 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
     `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, sending_since = NULL, updated_at = ?
      WHERE key = ?`,
   );
+  // A follow-up (see OutboxEntry.deferredFrom): the sent entry's message, to the deferred recipients.
+  // It counts from the entry first sent, so a follow-up's own follow-up is `#deferred-2`, not nested.
+  const followUps = db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE deferred_from = ?");
+  const insertFollowUp = db.prepare(
+    `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts, next_attempt_at,
+       last_error, saved_to_sent, envelope_id, deferred_from, created_at, updated_at)
+     SELECT @followUp, conversation_id, message_id, account, @recipients, raw, 'pending', 0, @nextAttemptAt,
+       @error, 1, envelope_id, @root, @now, @now
+     FROM outbox WHERE key = @key
+     ON CONFLICT (key) DO NOTHING`,
+  );
+  const markSentDeferring = db.transaction(
+    (
+      key: string,
+      response: string,
+      deferred: { recipients: string[]; error: string; nextAttemptAt: string },
+    ) => {
+      const now = iso();
+      sent.run(response, now, key);
+      const r = get.get(key) as Row | undefined;
+      if (!r) return undefined;
+      const root = (r.deferred_from as string | null) ?? key;
+      const n = Number((followUps.get(root) as Row).n) + 1;
+      const followUp = `${root}#deferred-${n}`;
+      const info = insertFollowUp.run({
+        followUp,
+        key,
+        root,
+        recipients: JSON.stringify(deferred.recipients),
+        nextAttemptAt: deferred.nextAttemptAt,
+        error: deferred.error,
+        now,
+      });
+      return info.changes === 1 ? toEntry(get.get(followUp) as Row) : undefined;
+    },
+  );
   const savedToSent = db.prepare("UPDATE outbox SET saved_to_sent = 1, updated_at = ? WHERE key = ?");
   const due = db.prepare(
     "SELECT * FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY created_at LIMIT ?",
@@ -65,7 +102,10 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
     "SELECT * FROM outbox WHERE status = 'sent' AND saved_to_sent = 0 ORDER BY created_at",
   );
   const counts = db.prepare("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status");
-  const byEnvelopeId = db.prepare("SELECT * FROM outbox WHERE envelope_id = ?");
+  // A follow-up shares its message's ENVID: a report finds the entry first sent (it names every recipient).
+  const byEnvelopeId = db.prepare(
+    "SELECT * FROM outbox WHERE envelope_id = ? ORDER BY deferred_from IS NOT NULL, created_at LIMIT 1",
+  );
   const byMessageId = db.prepare("SELECT * FROM outbox WHERE message_id = ? ORDER BY created_at");
   const deliveryReport = db.prepare("UPDATE outbox SET delivery_report = ?, updated_at = ? WHERE key = ?");
   return {
@@ -94,8 +134,10 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
     postpone(key, nextAttemptAt) {
       postpone.run(nextAttemptAt, iso(), key);
     },
-    markSent(key, response) {
+    markSent(key, response, deferred) {
+      if (deferred && deferred.recipients.length > 0) return markSentDeferring(key, response, deferred);
       sent.run(response, iso(), key);
+      return undefined;
     },
     markAttemptFailed(key, error, nextAttemptAt, options) {
       attemptFailed.run({ error, next: nextAttemptAt, inDoubt: options?.inDoubt ? 1 : 0, now: iso(), key });

@@ -66,6 +66,24 @@ describe("recordDeliveryReport", () => {
     expect(seen).toHaveLength(1);
   });
 
+  it("finds the entry first sent, not the follow-up to a recipient its server deferred", async () => {
+    const { store, seen, deps } = setup({
+      messageId: RETURNED,
+      recipients: ["nobody@example.com", "b@x.test"],
+    });
+    store.outbox.markSent("reply:m1", "250 ok", {
+      recipients: ["b@x.test"],
+      error: "450 later",
+      nextAttemptAt: AT.toISOString(),
+    });
+    expect(store.outbox.getByMessageId(RETURNED).map((e) => e.key)).toEqual([
+      "reply:m1",
+      "reply:m1#deferred-1",
+    ]);
+    expect(recordDeliveryReport(deps, await fixture())?.key).toBe("reply:m1");
+    expect(seen.map((s) => s.event)).toEqual(["bounced"]);
+  });
+
   it("finds the entry by the ENVID the report names, whatever headers it returns", async () => {
     const messageId = "ec.other@example.test";
     const { store, seen, deps } = setup({

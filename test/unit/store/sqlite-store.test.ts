@@ -18,6 +18,8 @@ afterEach(() => {
 /** Takes a store back to before migration 4 (the outbox's ENVID and delivery reports). */
 const UNDO_V4 = `DROP INDEX outbox_envelope_id; DROP INDEX outbox_message_id;
   ALTER TABLE outbox DROP COLUMN envelope_id; ALTER TABLE outbox DROP COLUMN delivery_report;`;
+/** Takes a store back to before migration 6 (the outbox's follow-ups to deferred recipients). */
+const UNDO_V6 = "DROP INDEX outbox_deferred_from; ALTER TABLE outbox DROP COLUMN deferred_from;";
 
 describe("SQLite state store", () => {
   it("persists cursors and the inbound ledger across reopen", () => {
@@ -307,7 +309,7 @@ describe("SQLite state store", () => {
     const db = new Database(path);
     db.exec(
       `DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;
-       ${UNDO_V4}`,
+       ${UNDO_V6} ${UNDO_V4}`,
     );
     db.pragma("user_version = 1");
     db.prepare(
@@ -340,7 +342,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(UNDO_V4);
+    db.exec(`${UNDO_V6} ${UNDO_V4}`);
     db.pragma("user_version = 3");
     db.prepare(
       `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
@@ -375,6 +377,51 @@ describe("SQLite state store", () => {
     const reopened = openSqliteStore({ path });
     expect(reopened.outbox.get("new")?.deliveryReport).toEqual(report);
     reopened.close();
+  });
+
+  it("migrates a version 5 outbox: its entries are no follow-ups; a send that deferred recipients stores one", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.exec(UNDO_V6);
+    db.pragma("user_version = 5");
+    db.prepare(
+      `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
+         next_attempt_at, envelope_id, created_at, updated_at)
+       VALUES ('old', 'c', 'old@x', 'a@x', '["b@x","d@y"]', x'41', 'pending', 0, 'now', 'e1', 'now', 'now')`,
+    ).run();
+    db.close();
+    const s = openSqliteStore({ path });
+    expect(s.outbox.get("old")?.deferredFrom).toBeUndefined();
+    const next = "2026-01-01T00:00:00.000Z";
+    const followUp = s.outbox.markSent("old", "250 ok", {
+      recipients: ["d@y"],
+      error: "450 later",
+      nextAttemptAt: next,
+    });
+    expect(followUp).toMatchObject({
+      key: "old#deferred-1",
+      deferredFrom: "old",
+      recipients: ["d@y"],
+      status: "pending",
+      attempts: 0,
+      nextAttemptAt: next,
+      lastError: "450 later",
+      savedToSent: true,
+      envelopeId: "e1",
+    });
+    expect(s.outbox.get("old")).toMatchObject({ status: "sent", response: "250 ok" });
+    // Its own follow-up counts from the entry first sent; the ENVID still finds that one.
+    s.outbox.markSent("old#deferred-1", "250 ok", {
+      recipients: ["d@y"],
+      error: "451 later",
+      nextAttemptAt: next,
+    });
+    expect(s.outbox.get("old#deferred-2")?.deferredFrom).toBe("old");
+    expect(s.outbox.getByEnvelopeId("e1")?.key).toBe("old");
+    expect(s.outbox.markSent("old#deferred-2", "250 ok")).toBeUndefined();
+    expect(s.outbox.unsaved().map((e) => e.key)).toEqual(["old"]);
+    s.close();
   });
 
   it("refuses a store written by a newer schema", () => {
