@@ -63,6 +63,8 @@ export interface StackEnv {
   domain: string;
   /** Domain whose mail the MTA accepts and then bounces (local stack only). */
   bounceDomain?: string;
+  /** An address the submission ports defer (450 at RCPT TO) while taking the others (local stack only). */
+  deferredRecipient?: string;
   ports: { imap: number; imaps: number; submission: number; smtps: number; smtpInbound: number };
   radicaleUrl: string;
   xandikosUrl: string;
@@ -175,6 +177,7 @@ export function loadStackEnv(env: NodeJS.ProcessEnv = process.env): StackEnv {
     host: get("STACK_HOST"),
     domain: get("STACK_DOMAIN"),
     bounceDomain: vars.STACK_BOUNCE_DOMAIN || undefined,
+    deferredRecipient: vars.STACK_DEFERRED_RECIPIENT || undefined,
     ports: {
       imap: port("STACK_IMAP_PORT"),
       imaps: port("STACK_IMAPS_PORT"),

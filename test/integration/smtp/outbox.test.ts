@@ -167,6 +167,60 @@ describe("OutboxDispatcher on Postfix", () => {
     180_000,
   );
 
+  it.skipIf(!env.deferredRecipient)(
+    "delivers to the recipient Postfix took and keeps a follow-up for the one it deferred (450)",
+    async () => {
+      const deferred = env.deferredRecipient!;
+      const store = memoryStore();
+      const sender = countingSender();
+      const dispatcher = dispatcherFor(store, sender);
+      await dispatcher.start();
+      const key = `deferred-${randomUUID()}`;
+      const composed = await composeMessage({
+        from: { address: hello.address, name: "Cassey" },
+        to: [{ address: alice.address }, { address: deferred }],
+        subject: "Re: partly deferred",
+        messageId: `it-${randomUUID()}@${env.domain}`,
+        markdown: "For both of you.",
+      });
+      dispatcher.enqueue({
+        key,
+        conversationId: `conv-${key}`,
+        messageId: composed.messageId,
+        account: composed.envelope.from,
+        recipients: composed.envelope.to,
+        raw: composed.raw,
+      });
+      const outcome = await dispatcher.sendNow(key);
+      expect(outcome.status).toBe("sent");
+      expect(outcome.rejected).toEqual([deferred]);
+      // Stored with the sent mark: the same message, owed to the deferred recipient alone.
+      const followUp = store.outbox.get(`${key}#deferred-1`);
+      expect(followUp).toMatchObject({
+        status: "pending",
+        recipients: [deferred],
+        messageId: composed.messageId,
+        deferredFrom: key,
+      });
+      expect(followUp!.lastError).toMatch(/^450 4\.2\.1 /);
+      expect(Buffer.compare(followUp!.raw, composed.raw)).toBe(0);
+      const counts = await waitFor(
+        () => countByIds(alice, [composed.messageId]),
+        (map) => (map.get(composed.messageId) ?? 0) >= 1,
+      );
+      expect(counts.get(composed.messageId)).toBe(1);
+      // Tried again on its own (Postfix defers it again here); alice is not sent it a second time.
+      await waitFor(
+        async () => store.outbox.get(`${key}#deferred-1`)!,
+        (e) => e.attempts >= 2,
+        20_000,
+      );
+      expect(store.outbox.get(`${key}#deferred-1`)!.status).toBe("pending");
+      expect((await countByIds(alice, [composed.messageId])).get(composed.messageId)).toBe(1);
+    },
+    60_000,
+  );
+
   it("sends after a restart what the previous process enqueued but never sent", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "ec-outbox-it-"));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));

@@ -17,6 +17,9 @@ STACK_DOMAIN=example.test
 # A domain whose mail Postfix accepts and then cannot deliver (Dovecot's LMTP refuses every address
 # of it): the way to get a real delivery-status notification (RFC 3464) without mail leaving the machine.
 STACK_BOUNCE_DOMAIN=bounce.example.test
+# An address the submission ports answer 450 at RCPT TO (a temporary refusal of one recipient, the
+# way a server defers a domain it cannot resolve just now), while they take the message for others.
+STACK_DEFERRED_RECIPIENT=deferred@example.test
 STACK_MAIL_HOSTNAME=mail.example.test
 
 # STACK_PORT_OFFSET (default 0) shifts every port, so that a second stack (another STACK_DIR) can run

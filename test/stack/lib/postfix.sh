@@ -13,6 +13,8 @@ configure_postfix() {
   # do: smtpd refuses such recipients already at RCPT TO.)
   write_if_changed "$POSTFIX_CONF_DIR/transport" \
     "$STACK_BOUNCE_DOMAIN lmtp:inet:127.0.0.1:$STACK_LMTP_PORT"
+  write_if_changed "$POSTFIX_CONF_DIR/deferred_recipients" \
+    "$STACK_DEFERRED_RECIPIENT 450 4.2.1 deferred by the test stack, try again later"
   render postfix-main.cf "$POSTFIX_CONF_DIR/main.cf"
   render postfix-master.cf "$POSTFIX_CONF_DIR/master.cf"
   # `postfix check` creates the missing queue subdirectories with the right owners and modes.
