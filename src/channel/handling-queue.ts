@@ -6,7 +6,7 @@ import type { Logger } from "../log/index.js";
 import type { KeyedQueue } from "../runtime/keyed-queue.js";
 import type { GroupCommit } from "../store/sqlite/group-commit.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
-import type { Position } from "./inbound-records.js";
+import { type Position, positionKey } from "./inbound-records.js";
 
 export interface HandlingDeps {
   config: ResolvedConfig;
@@ -51,8 +51,6 @@ function charsOf(message: MessageFormat): number {
   return message.content.length + len(meta.fullText) + len(meta.html);
 }
 
-const key = (p: Position) => `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
-
 /**
  * The agent stage of the inbound path: recorded messages queued per conversation (one at a time,
  * in order; conversations in parallel up to the queue's limit), every attempt counted before the
@@ -76,7 +74,7 @@ export class HandlingQueue {
 
   /** Is this position queued, running or waiting for a retry in this process? */
   has(where: Position): boolean {
-    return this.#inflight.has(key(where));
+    return this.#inflight.has(positionKey(where));
   }
 
   /**
@@ -126,7 +124,7 @@ export class HandlingQueue {
    * hand-over's own commit already counted (then nothing is written before the agent runs).
    */
   enqueue(message: MessageFormat, where: Position, counted?: InboundRecord): void {
-    const k = key(where);
+    const k = positionKey(where);
     this.#add(k, charsOf(message));
     this.#d.queue
       .push(message.conversationId, () => this.#handle(message, where, counted))
@@ -187,7 +185,7 @@ export class HandlingQueue {
       }
       // Still in flight while it waits: a sync cycle that lists it as unfinished meanwhile must not
       // hand it over a second time.
-      const k = key(where);
+      const k = positionKey(where);
       const timer = setTimeout(
         () => {
           this.#retryTimers.delete(k);

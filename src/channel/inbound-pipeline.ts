@@ -18,6 +18,7 @@ import {
   earlierUnfinished,
   findDuplicate,
   type Position,
+  positionKey,
   positionOf,
   recordDuplicate,
   recordHandover,
@@ -164,7 +165,7 @@ export class InboundPipeline {
    * quarantined, so that one message cannot hold the mailbox up.
    */
   #downloadFailed(m: RawMessage, error: unknown): { action: "quarantine"; reason: string } {
-    const key = `${m.account}\n${m.mailbox}\n${m.uidValidity}\n${m.uid}`;
+    const key = positionKey(m);
     const failures = (this.#downloadFailures.get(key) ?? 0) + 1;
     const detail = (error as Error)?.message ?? String(error);
     if (failures < DOWNLOAD_ATTEMPTS) {
@@ -181,14 +182,29 @@ export class InboundPipeline {
       });
     }
     this.#downloadFailures.delete(key);
-    const reason = `download failed ${failures} times: ${detail}`;
-    const { messageId } = recordUnparseable(this.#d.store, m, error, reason);
-    this.#log.warn(
-      { uid: m.uid, mailbox: m.mailbox, err: error },
+    return this.#quarantineUnread(
+      m,
+      error,
+      `download failed ${failures} times: ${detail}`,
       "message quarantined: its download keeps failing",
     );
-    this.#d.events.emit("quarantined", { ...positionOf(m), messageId, reason });
-    return { action: "quarantine", reason };
+  }
+
+  /** Records a message that could not be read as quarantined (`reason`: see recordUnparseable), logs, emits. */
+  #quarantineUnread(
+    m: RawMessage,
+    error: unknown,
+    reason: string | undefined,
+    logged: string,
+  ): { action: "quarantine"; reason: string } {
+    const recorded = recordUnparseable(this.#d.store, m, error, reason);
+    this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, logged);
+    this.#d.events.emit("quarantined", {
+      ...positionOf(m),
+      messageId: recorded.messageId,
+      reason: recorded.reason,
+    });
+    return { action: "quarantine", reason: recorded.reason };
   }
 
   /** The converter's options for an account (one object per account: the converter caches its checks). */
@@ -208,10 +224,7 @@ export class InboundPipeline {
       const error = converted.error;
       if (d.signal.aborted) throw error;
       if ("downloadError" in converted) return this.#downloadFailed(m, converted.downloadError);
-      const { messageId, reason } = recordUnparseable(d.store, m, error);
-      this.#log.warn({ uid: m.uid, mailbox: m.mailbox, err: error }, "unparseable message quarantined");
-      d.events.emit("quarantined", { ...where, messageId, reason });
-      return { action: "quarantine", reason };
+      return this.#quarantineUnread(m, error, undefined, "unparseable message quarantined");
     }
     const parsed = converted.parsed;
     const existing = m.unrecorded

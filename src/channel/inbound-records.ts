@@ -19,6 +19,11 @@ export function positionOf(m: Position): Position {
   return { account: m.account, mailbox: m.mailbox, uidValidity: m.uidValidity, uid: m.uid };
 }
 
+/** A position as one string (a map key). */
+export function positionKey(p: Position): string {
+  return `${p.account}\u0000${p.mailbox}\u0000${p.uidValidity}\u0000${p.uid}`;
+}
+
 export function samePosition(a: Position, b: Position): boolean {
   return (
     a.account === b.account && a.mailbox === b.mailbox && a.uidValidity === b.uidValidity && a.uid === b.uid
@@ -237,6 +242,11 @@ export function recordVanished(store: StateStore, where: Position): InboundRecor
   });
 }
 
+/** Where the attachments of inbound mail are stored, one folder per account under it. */
+export function attachmentsRoot(stateDir: string): string {
+  return join(stateDir, "attachments");
+}
+
 /** A stable folder name for an account's attachments (never the raw address as a path). */
 const accountFolder = (account: string) => createHash("sha256").update(account).digest("hex").slice(0, 16);
 
@@ -247,7 +257,7 @@ export function convertOptionsFor(
   signal: AbortSignal,
 ): ConvertOptions {
   return {
-    attachmentDir: join(config.stateDir, "attachments", accountFolder(account)),
+    attachmentDir: join(attachmentsRoot(config.stateDir), accountFolder(account)),
     maxAttachmentBytes: config.attachments.maxBytes,
     maxAttachments: config.attachments.maxCount,
     ...(config.attachments.allowTypes.length ? { allowTypes: config.attachments.allowTypes } : {}),

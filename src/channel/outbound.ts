@@ -1,5 +1,4 @@
 import type { EventEmitter } from "node:events";
-import { join } from "node:path";
 import type { ResolvedConfig } from "../config/resolved.js";
 import { type Addr, composeMessage, isValidMessageId } from "../compose/index.js";
 import type {
@@ -22,6 +21,7 @@ import {
   replySubject,
 } from "../threading/index.js";
 import { domainOf } from "./identity.js";
+import { attachmentsRoot } from "./inbound-records.js";
 
 /** The outbox key of the reply to an inbound message (its idempotency key: one reply per message). */
 export function replyKey(inboundMessageId: string): string {
@@ -67,7 +67,7 @@ const list = (v: string | string[] | undefined) =>
  * process (/proc/self/environ holds its passwords).
  */
 function deniedAttachmentFolders(stateDir: string): { folders: string[]; exceptions: string[] } {
-  return { folders: [stateDir, "/proc", "/sys"], exceptions: [join(stateDir, "attachments")] };
+  return { folders: [stateDir, "/proc", "/sys"], exceptions: [attachmentsRoot(stateDir)] };
 }
 
 /**
