@@ -54,12 +54,12 @@ function dispatcherFor(
 async function enqueueReply(
   store: StateStore,
   dispatcher: OutboxDispatcher | undefined,
-  to: string,
+  to: string | string[],
   key: string,
 ) {
   const composed = await composeMessage({
     from: { address: hello.address, name: "Cassey" },
-    to: [{ address: to }],
+    to: (Array.isArray(to) ? to : [to]).map((address) => ({ address })),
     subject: `Re: ${key}`,
     messageId: `it-${randomUUID()}@${env.domain}`,
     inReplyTo: `<inbound-${key}@${env.domain}>`,
@@ -176,21 +176,7 @@ describe("OutboxDispatcher on Postfix", () => {
       const dispatcher = dispatcherFor(store, sender);
       await dispatcher.start();
       const key = `deferred-${randomUUID()}`;
-      const composed = await composeMessage({
-        from: { address: hello.address, name: "Cassey" },
-        to: [{ address: alice.address }, { address: deferred }],
-        subject: "Re: partly deferred",
-        messageId: `it-${randomUUID()}@${env.domain}`,
-        markdown: "For both of you.",
-      });
-      dispatcher.enqueue({
-        key,
-        conversationId: `conv-${key}`,
-        messageId: composed.messageId,
-        account: composed.envelope.from,
-        recipients: composed.envelope.to,
-        raw: composed.raw,
-      });
+      const composed = await enqueueReply(store, dispatcher, [alice.address, deferred], key);
       const outcome = await dispatcher.sendNow(key);
       expect(outcome.status).toBe("sent");
       expect(outcome.rejected).toEqual([deferred]);
