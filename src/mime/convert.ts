@@ -11,7 +11,7 @@ import { bodyText, type HtmlToText, isDigestMessage, leafRole } from "./body.js"
 import { decodeBytes } from "./charset.js";
 import { decodeFlowed } from "./flowed.js";
 import { decodeHeaderLines, firstAddress, parseAddressList, parseContentType } from "./headers.js";
-import { htmlTagsStripped, htmlToReadableText } from "./html-text.js";
+import { boundHtml, htmlTagsStripped, htmlToReadableText } from "./html-text.js";
 import { resolveConvertOptions } from "./limits.js";
 import {
   attachmentFolderName,
@@ -159,7 +159,7 @@ export async function convertWith(
   };
 
   const offloaded = steps.htmlToText;
-  const toText: HtmlToText = !offloaded
+  const convertHtml: HtmlToText = !offloaded
     ? async (html) => htmlToReadableText(html)
     : async (html) => {
         try {
@@ -170,6 +170,12 @@ export async function convertWith(
           return htmlTagsStripped(html);
         }
       };
+  // Cut here rather than only in htmlToReadableText: the note says so, and less crosses to a worker.
+  const toText: HtmlToText = (html) => {
+    const bounded = boundHtml(html);
+    if (bounded.cut) notes.push(`HTML part cut (${bounded.cut}): the rest of it was not converted`);
+    return convertHtml(bounded.html);
+  };
 
   let root: MimeNode;
   try {

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AbortedError, InputError } from "../../../src/errors/index.js";
 import { resolveInside } from "../../../src/mime/attachments.js";
+import { MAX_HTML_TAGS } from "../../../src/mime/html-text.js";
 import { attachmentFolderName, convertMessage } from "../../../src/mime/index.js";
 import { bigBody, deepNesting, hugeHeader, manyParts } from "./support/bombs.js";
 
@@ -62,6 +63,18 @@ describe("limits", () => {
     const error = await rejection(convertMessage(bomb.stream, { maxMessageBytes: 1024 * 1024 }));
     expect(error.code).toBe("MIME_TOO_LARGE");
     expect(bomb.pulled()).toBeLessThan(2 * 1024 * 1024);
+  });
+
+  it("converts an HTML body up to MAX_HTML_TAGS, with a note saying it was cut", async () => {
+    const rows = Array.from({ length: 10_000 }, (_, i) => `<tr><td>row ${i}</td></tr>`).join("");
+    const raw = Buffer.from(
+      `From: a@example.org\r\nTo: b@example.org\r\nSubject: table\r\nMessage-ID: <t@example.org>\r\nContent-Type: text/html\r\n\r\n<p>Hello</p><table>${rows}</table>`,
+    );
+    const p = await convertMessage(raw);
+    expect(p.content.startsWith("Hello")).toBe(true);
+    expect(p.text).toContain("row 6000\n");
+    expect(p.text).not.toContain("row 6300");
+    expect(p.notes).toEqual([`HTML part cut (over ${MAX_HTML_TAGS} tags): the rest of it was not converted`]);
   });
 
   it("truncates text beyond maxTextBytes with a note", async () => {
