@@ -3,7 +3,7 @@ import { ServerError } from "../errors/index.js";
 import type { Logger } from "../log/index.js";
 import type { InboundRecord, StateStore } from "../store/types.js";
 import { messageIdOf, UnitFeed } from "./fetch-feed.js";
-import { newUids, planSync } from "./sync-plan.js";
+import { arrivedSince, newUids, planSync, type RescanScope, searchSinceDay, uidSet } from "./sync-plan.js";
 import type { Disposition, MailboxHandler } from "./types.js";
 
 export interface SyncContext {
@@ -74,6 +74,19 @@ export interface SyncResult {
   resumeAfter?: number;
 }
 
+/** The UIDs a rescan hands over (before the ledger's Message-ID check), see RescanScope. */
+async function rescanCandidates(client: ImapFlow, scope: RescanScope): Promise<number[]> {
+  if (scope.kind === "all") return newUids(await uidSearch(client, { all: true }), 1);
+  const unseen = scope.kind === "unseen-or-since" ? await uidSearch(client, { seen: false }) : [];
+  const dayMatches = await uidSearch(client, { since: searchSinceDay(scope.since) });
+  let recent: number[] = [];
+  if (dayMatches.length > 0) {
+    const dated = await client.fetchAll(uidSet(dayMatches), { uid: true, internalDate: true }, { uid: true });
+    recent = arrivedSince(dated, scope.since);
+  }
+  return newUids([...unseen, ...recent], 1);
+}
+
 /**
  * One pass over the selected mailbox: new messages after the cursor (or the initial set, or a full
  * rescan after a UIDVALIDITY change), plus messages whose handling never finished. Runs inside the
@@ -84,6 +97,8 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
   if (!box) throw new Error(`mailbox ${ctx.mailbox} is not selected`);
   const uidValidity = String(box.uidValidity);
   const cursor = ctx.store.cursors.get(ctx.account, ctx.mailbox);
+  // A cursor written by this cycle for the first time says watching began now (MailboxCursor).
+  const watchingSince = new Date().toISOString();
   const plan = planSync(cursor, { uidValidity, uidNext: Number(box.uidNext ?? 1) }, ctx.initialSync);
   const log = ctx.logger;
   let candidates: number[] = [];
@@ -95,6 +110,7 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
         mailbox: ctx.mailbox,
         uidValidity,
         lastUid: plan.cursorAfter,
+        watchingSince,
       });
       log.info({ lastUid: plan.cursorAfter }, "first start: only mail arriving from now on is handled");
       break;
@@ -109,8 +125,17 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
         { previous: plan.previousUidValidity, current: uidValidity },
         "UIDVALIDITY changed: rescanning the mailbox, de-duplicated by Message-ID",
       );
-      const found = await uidSearch(client, { all: true });
-      candidates = newUids(found, 1);
+      candidates = await rescanCandidates(client, plan.scope);
+      log.info(
+        {
+          scope: plan.scope.kind,
+          ...(plan.scope.kind === "all" ? {} : { since: plan.scope.since.toISOString() }),
+          count: candidates.length,
+        },
+        plan.scope.kind === "all"
+          ? "rescanning every message"
+          : "rescanning the mail that arrived since the channel began watching (and, initial_sync unseen, unseen mail)",
+      );
       break;
     }
     case "incremental": {
@@ -262,7 +287,13 @@ export async function runSyncCycle(client: ImapFlow, ctx: SyncContext): Promise<
     log.info({ handedOver, skipped }, "the agent stage is full: handing over paused until there is room");
   } else if ((plan.kind === "initial" || plan.kind === "rescan") && !ctx.signal.aborted) {
     const lastUid = Math.max(plan.cursorAfter, ...candidates, 0);
-    ctx.store.cursors.set({ account: ctx.account, mailbox: ctx.mailbox, uidValidity, lastUid });
+    ctx.store.cursors.set({
+      account: ctx.account,
+      mailbox: ctx.mailbox,
+      uidValidity,
+      lastUid,
+      watchingSince,
+    });
     log.info(
       { handedOver, skipped, lastUid },
       plan.kind === "initial" ? "initial backlog done" : "rescan done",

@@ -13,10 +13,18 @@ export interface MailboxCursor {
   uidValidity: string;
   /** Highest UID whose handling is durable (handled, ignored or quarantined). */
   lastUid: number;
+  /**
+   * When the channel began watching the mailbox (ISO 8601): set when the cursor is first written
+   * (the first start's cycle), never changed after. A rescan after a UIDVALIDITY change reads it to
+   * tell mail that arrived since from mail the first start left alone (initial_sync). Absent on a
+   * cursor written before schema 7.
+   */
+  watchingSince?: string;
 }
 
 export interface CursorRepo {
   get(account: string, mailbox: string): MailboxCursor | undefined;
+  /** Writes the cursor; watchingSince (default: now) only when it is new, see MailboxCursor. */
   set(cursor: MailboxCursor): void;
 }
 

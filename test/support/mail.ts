@@ -62,20 +62,22 @@ export async function deliverAs(
 
 /**
  * Puts a message from `user` straight into `owner`'s mailbox with IMAP APPEND (no MTA involved: for
- * tests where Postfix is down). Returns the Message-ID (with <>).
+ * tests where Postfix is down, or for mail that was there before the channel). `where`: the mailbox
+ * (default INBOX), or it with the message's flags and INTERNALDATE. Returns the Message-ID (with <>).
  */
 export async function appendAs(
   user: StackUser,
   owner: StackUser,
   mail: PersonMail,
-  mailbox = "INBOX",
+  where: string | { mailbox?: string; flags?: string[]; internalDate?: Date } = "INBOX",
   env: StackEnv = loadStackEnv(),
 ): Promise<string> {
+  const { mailbox = "INBOX", flags, internalDate } = typeof where === "string" ? { mailbox: where } : where;
   const node = new MailComposer({ from: user.address, ...mail }).compile();
   const raw = await node.build();
   const client = await openMailbox(owner, env);
   try {
-    await client.append(mailbox, raw);
+    await client.append(mailbox, raw, flags, internalDate);
   } finally {
     await client.logout().catch(() => client.close());
   }

@@ -16,19 +16,33 @@ const iso = () => new Date().toISOString();
 
 export function cursorRepo(db: Database.Database): CursorRepo {
   const get = db.prepare("SELECT * FROM cursors WHERE account = ? AND mailbox = ?");
+  // watching_since is written with the row and kept by every later update (see MailboxCursor).
   const set = db.prepare(
-    `INSERT INTO cursors (account, mailbox, uid_validity, last_uid) VALUES (@account, @mailbox, @uidValidity, @lastUid)
+    `INSERT INTO cursors (account, mailbox, uid_validity, last_uid, watching_since)
+       VALUES (@account, @mailbox, @uidValidity, @lastUid, @watchingSince)
      ON CONFLICT (account, mailbox) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid`,
   );
   return {
     get(account, mailbox): MailboxCursor | undefined {
       const r = get.get(account, mailbox) as Row | undefined;
-      return r
-        ? { account, mailbox, uidValidity: String(r.uid_validity), lastUid: Number(r.last_uid) }
-        : undefined;
+      if (!r) return undefined;
+      const cursor: MailboxCursor = {
+        account,
+        mailbox,
+        uidValidity: String(r.uid_validity),
+        lastUid: Number(r.last_uid),
+      };
+      if (r.watching_since != null) cursor.watchingSince = String(r.watching_since);
+      return cursor;
     },
     set(c) {
-      set.run(c);
+      set.run({
+        account: c.account,
+        mailbox: c.mailbox,
+        uidValidity: c.uidValidity,
+        lastUid: c.lastUid,
+        watchingSince: c.watchingSince ?? iso(),
+      });
     },
   };
 }

@@ -90,6 +90,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       CREATE INDEX outbox_deferred_from ON outbox (deferred_from) WHERE deferred_from IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    description:
+      "cursors: when the channel began watching the mailbox (a rescan after a UIDVALIDITY change leaves older mail alone)",
+    sql: `
+      ALTER TABLE cursors ADD COLUMN watching_since TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EmailChannel, MessageFormat } from "../../../src/index.js";
 import { stackChannel } from "../../support/channel.js";
 import { childEnv, readAgentLog, startChannelChild } from "../../support/child.js";
-import { deliverAs, purgeMailbox, sendAs, waitForMail } from "../../support/mail.js";
+import { appendAs, deliverAs, purgeMailbox, sendAs, waitForMail } from "../../support/mail.js";
 import { flushMailQueue, loadStackEnv, resetUidValidity, stackCtl } from "../../support/stack.js";
 
 const stack = loadStackEnv();
@@ -153,6 +153,51 @@ describe("IMAP watcher on real Dovecot", () => {
       await until(() => ids(r.seen).includes(after), 20_000, "the new message");
       await new Promise((res) => setTimeout(res, 1000));
       expect(ids(r.seen).sort()).toEqual([...before, after].sort());
+    },
+  );
+
+  it.skipIf(!stack.controllable).each([
+    ["unseen", ["old unread"]],
+    ["new", []],
+  ] as const)(
+    "after a UIDVALIDITY change, leaves alone the mail the first start left alone (initial_sync %s)",
+    async (mode, handedAtStart) => {
+      const stateDir = mkdtempSync(join(tmpdir(), "ec-uidv-scope-"));
+      const env = { EMAIL_INITIAL_SYNC: mode };
+      // In the mailbox before the channel ever ran, three days old: one read, one not.
+      const threeDaysAgo = new Date(Date.now() - 3 * 24 * 3600_000);
+      const old = {
+        "old read": await appendAs(
+          alice,
+          assistant,
+          { to: assistant.address, subject: "old read", text: "from before" },
+          { flags: ["\\Seen"], internalDate: threeDaysAgo },
+        ),
+        "old unread": await appendAs(
+          alice,
+          assistant,
+          { to: assistant.address, subject: "old unread", text: "from before" },
+          { internalDate: threeDaysAgo },
+        ),
+      };
+      const bare = (id: string) => id.replace(/^<|>$/g, "");
+      const r = recorder();
+      ({ channel } = await stackChannel(r.agent, { stateDir, env }));
+      await channel.start();
+      const during = bare(await sendAs(alice, { to: assistant.address, subject: "during", text: "1" }));
+      await until(() => ids(r.seen).includes(during), 20_000, "the message sent while watching");
+      await channel.stop();
+      const atStart = handedAtStart.map((k) => bare(old[k]));
+      expect(ids(r.seen).sort()).toEqual([...atStart, during].sort());
+
+      await resetUidValidity(assistant.address, { renumber: true });
+      const after = bare(await sendAs(alice, { to: assistant.address, subject: "after", text: "2" }));
+      ({ channel } = await stackChannel(r.agent, { stateDir, env }));
+      await channel.start();
+      await until(() => ids(r.seen).includes(after), 20_000, "the message sent after the change");
+      await new Promise((res) => setTimeout(res, 1000));
+      // The rescan handed over only what arrived meanwhile: no old mail, nothing twice.
+      expect(ids(r.seen).sort()).toEqual([...atStart, during, after].sort());
     },
   );
 });

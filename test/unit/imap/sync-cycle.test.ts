@@ -143,3 +143,82 @@ describe("runSyncCycle when the handler is saturated", () => {
     expect(store.cursors.get(account, "INBOX")).toMatchObject({ uidValidity: "7", lastUid: 10 });
   });
 });
+
+/**
+ * A mailbox after a UIDVALIDITY change (now 7, the cursor says 6): messages with their \Seen flag
+ * and INTERNALDATE, answering SEARCH by ALL, UNSEEN and SINCE (by UTC date, as a server in UTC
+ * would) and FETCH of sizes, INTERNALDATEs and sources.
+ */
+function renumbered(messages: { seen: boolean; at: string }[]) {
+  const searches: unknown[] = [];
+  const expand = (set: string) =>
+    set.split(",").flatMap((part) => {
+      const [a, b] = part.split(":").map(Number);
+      return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+    });
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const c = {
+    usable: true,
+    mailbox: { path: "INBOX", uidValidity: 7n, uidNext: messages.length + 1, exists: messages.length },
+    async search(query: { all?: boolean; seen?: boolean; since?: Date }) {
+      searches.push(query);
+      return messages
+        .map((m, i) => ({ ...m, uid: i + 1 }))
+        .filter((m) => (query.seen === false ? !m.seen : true))
+        .filter((m) => (query.since ? day(new Date(m.at)) >= day(query.since) : true))
+        .map((m) => m.uid);
+    },
+    async fetchAll(set: string, query: { size?: boolean; source?: boolean; internalDate?: boolean }) {
+      return expand(set).map((uid) =>
+        query.source
+          ? { uid, source: Buffer.from(`Message-ID: <m${uid}@x.test>\r\n\r\nhi\r\n`) }
+          : query.internalDate
+            ? { uid, internalDate: new Date(messages[uid - 1]!.at) }
+            : { uid, size: 40 },
+      );
+    },
+  };
+  return { client: c as unknown as ImapFlow, searches };
+}
+
+describe("runSyncCycle rescanning after a UIDVALIDITY change", () => {
+  const watchingSince = "2026-03-01T10:00:00.000Z";
+  // 1, 2: older than the channel (read, unread); 3: the same day, before it started (read);
+  // 4: the day it started, after (read by a person before the channel saw it); 5: later, unread.
+  const mail = [
+    { seen: true, at: "2025-12-24T08:00:00Z" },
+    { seen: false, at: "2026-01-10T08:00:00Z" },
+    { seen: true, at: "2026-03-01T07:00:00Z" },
+    { seen: true, at: "2026-03-01T11:00:00Z" },
+    { seen: false, at: "2026-03-05T09:00:00Z" },
+  ];
+  it.each([
+    ["unseen", [2, 4, 5]],
+    ["new", [4, 5]],
+    ["all", [1, 2, 3, 4, 5]],
+  ] as const)("initial_sync %s hands over %j", async (mode, expected) => {
+    const store = openSqliteStore({ path: ":memory:" });
+    store.cursors.set({ account, mailbox: "INBOX", uidValidity: "6", lastUid: 9, watchingSince });
+    const handed: number[] = [];
+    const ctx = context(store, mode);
+    ctx.handler = {
+      ...ctx.handler,
+      onMessage: async (m) => {
+        handed.push(m.uid);
+        return { action: "none" };
+      },
+    };
+    const { client } = renumbered(mail);
+    await runSyncCycle(client, ctx);
+    expect(handed).toEqual(expected);
+    // The rescan is over: the cursor is at the mailbox's end under the new UIDVALIDITY, and still
+    // says when watching began.
+    expect(store.cursors.get(account, "INBOX")).toEqual({
+      account,
+      mailbox: "INBOX",
+      uidValidity: "7",
+      lastUid: 5,
+      watchingSince,
+    });
+  });
+});

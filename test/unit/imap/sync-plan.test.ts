@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { batches, newUids, planSync, uidSet } from "../../../src/imap/sync-plan.js";
+import {
+  arrivedSince,
+  batches,
+  newUids,
+  planSync,
+  RESCAN_CLOCK_MARGIN_MS,
+  rescanScope,
+  searchSinceDay,
+  uidSet,
+} from "../../../src/imap/sync-plan.js";
 
 const cursor = { account: "a@x", mailbox: "INBOX", uidValidity: "100", lastUid: 41 };
 
@@ -37,7 +46,58 @@ describe("planSync", () => {
       kind: "rescan",
       previousUidValidity: "100",
       cursorAfter: 2,
+      scope: { kind: "all" },
     });
+  });
+
+  it("rescans only what arrived since watching began (and unseen mail, initial_sync unseen)", () => {
+    const watching = { ...cursor, watchingSince: "2026-03-01T10:00:00.000Z" };
+    const since = new Date(Date.parse("2026-03-01T10:00:00.000Z") - RESCAN_CLOCK_MARGIN_MS);
+    const plan = (mode: "unseen" | "new" | "all") =>
+      planSync(watching, { uidValidity: "777", uidNext: 3 }, mode);
+    expect(plan("unseen")).toMatchObject({ kind: "rescan", scope: { kind: "unseen-or-since", since } });
+    expect(plan("new")).toMatchObject({ kind: "rescan", scope: { kind: "since", since } });
+    expect(plan("all")).toMatchObject({ kind: "rescan", scope: { kind: "all" } });
+  });
+});
+
+describe("rescanScope", () => {
+  it("looks at every message when the cursor does not say when watching began", () => {
+    expect(rescanScope("unseen", undefined)).toEqual({ kind: "all" });
+    expect(rescanScope("new", "not a date")).toEqual({ kind: "all" });
+  });
+  it("reaches back by the clock margin", () => {
+    expect(rescanScope("new", "2026-03-01T10:00:00Z")).toEqual({
+      kind: "since",
+      since: new Date("2026-03-01T09:45:00Z"),
+    });
+  });
+});
+
+describe("searchSinceDay", () => {
+  it("is the UTC day before, so a server in any time zone finds everything from `since` on", () => {
+    expect(searchSinceDay(new Date("2026-03-01T00:30:00Z"))).toEqual(new Date("2026-02-28T00:00:00Z"));
+    expect(searchSinceDay(new Date("2026-03-01T23:59:00Z"))).toEqual(new Date("2026-02-28T00:00:00Z"));
+    expect(searchSinceDay(new Date("2026-01-01T12:00:00Z"))).toEqual(new Date("2025-12-31T00:00:00Z"));
+  });
+});
+
+describe("arrivedSince", () => {
+  const since = new Date("2026-03-01T10:00:00Z");
+  it("keeps messages whose INTERNALDATE is at or after `since`, and any without a readable one", () => {
+    expect(
+      arrivedSince(
+        [
+          { uid: 1, internalDate: new Date("2026-03-01T09:59:59Z") },
+          { uid: 2, internalDate: new Date("2026-03-01T10:00:00Z") },
+          { uid: 3, internalDate: "2026-03-02T08:00:00+01:00" },
+          { uid: 4 },
+          { uid: 5, internalDate: "garbage" },
+          { uid: 6, internalDate: "2026-03-01T10:30:00+01:00" },
+        ],
+        since,
+      ),
+    ).toEqual([2, 3, 4, 5]);
   });
 });
 

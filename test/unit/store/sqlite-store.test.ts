@@ -20,6 +20,8 @@ const UNDO_V4 = `DROP INDEX outbox_envelope_id; DROP INDEX outbox_message_id;
   ALTER TABLE outbox DROP COLUMN envelope_id; ALTER TABLE outbox DROP COLUMN delivery_report;`;
 /** Takes a store back to before migration 6 (the outbox's follow-ups to deferred recipients). */
 const UNDO_V6 = "DROP INDEX outbox_deferred_from; ALTER TABLE outbox DROP COLUMN deferred_from;";
+/** Takes a store back to before migration 7 (when watching a mailbox began). */
+const UNDO_V7 = "ALTER TABLE cursors DROP COLUMN watching_since;";
 
 describe("SQLite state store", () => {
   it("persists cursors and the inbound ledger across reopen", () => {
@@ -50,6 +52,7 @@ describe("SQLite state store", () => {
       mailbox: "INBOX",
       uidValidity: "42",
       lastUid: 7,
+      watchingSince: expect.any(String),
     });
     const unfinished = b.inbound.unfinished();
     expect(unfinished.map((r) => [r.uid, r.attempts, r.status])).toEqual([[8, 1, "received"]]);
@@ -309,7 +312,7 @@ describe("SQLite state store", () => {
     const db = new Database(path);
     db.exec(
       `DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;
-       ${UNDO_V6} ${UNDO_V4}`,
+       ${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`,
     );
     db.pragma("user_version = 1");
     db.prepare(
@@ -342,7 +345,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(`${UNDO_V6} ${UNDO_V4}`);
+    db.exec(`${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`);
     db.pragma("user_version = 3");
     db.prepare(
       `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
@@ -383,7 +386,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(UNDO_V6);
+    db.exec(`${UNDO_V7} ${UNDO_V6}`);
     db.pragma("user_version = 5");
     db.prepare(
       `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
@@ -421,6 +424,54 @@ describe("SQLite state store", () => {
     expect(s.outbox.getByEnvelopeId("e1")?.key).toBe("old");
     expect(s.outbox.markSent("old#deferred-2", "250 ok")).toBeUndefined();
     expect(s.outbox.unsaved().map((e) => e.key)).toEqual(["old"]);
+    s.close();
+  });
+
+  it("keeps when watching a mailbox began from the cursor's first write on", () => {
+    const s = openSqliteStore({ path: ":memory:" });
+    const at = "2026-03-01T10:00:00.000Z";
+    s.cursors.set({ account: "a@x", mailbox: "INBOX", uidValidity: "1", lastUid: 0, watchingSince: at });
+    s.cursors.set({
+      account: "a@x",
+      mailbox: "INBOX",
+      uidValidity: "2",
+      lastUid: 9,
+      watchingSince: "2027-01-01",
+    });
+    expect(s.cursors.get("a@x", "INBOX")).toEqual({
+      account: "a@x",
+      mailbox: "INBOX",
+      uidValidity: "2",
+      lastUid: 9,
+      watchingSince: at,
+    });
+    // Without one, a new cursor says now.
+    const before = Date.now();
+    s.cursors.set({ account: "a@x", mailbox: "Support", uidValidity: "1", lastUid: 0 });
+    expect(Date.parse(s.cursors.get("a@x", "Support")!.watchingSince!)).toBeGreaterThanOrEqual(before);
+    s.close();
+  });
+
+  it("migrates version 6 cursors: they do not say when watching began, and do not gain it later", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.exec(UNDO_V7);
+    db.pragma("user_version = 6");
+    db.prepare(
+      "INSERT INTO cursors (account, mailbox, uid_validity, last_uid) VALUES ('a@x', 'INBOX', '5', 3)",
+    ).run();
+    db.close();
+    const s = openSqliteStore({ path });
+    expect(s.cursors.get("a@x", "INBOX")).toEqual({
+      account: "a@x",
+      mailbox: "INBOX",
+      uidValidity: "5",
+      lastUid: 3,
+    });
+    // An update does not make one up: a rescan of this mailbox still looks at every message.
+    s.cursors.set({ account: "a@x", mailbox: "INBOX", uidValidity: "5", lastUid: 4 });
+    expect(s.cursors.get("a@x", "INBOX")?.watchingSince).toBeUndefined();
     s.close();
   });
 
