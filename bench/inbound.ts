@@ -6,7 +6,8 @@
  *       a bare batched FETCH + mailparser parse of the same mailbox; R rounds, each with its own
  *       baseline, the median ratio reported (one round of ~1 s swings by +-10 % on a shared box);
  *       each round also drains the same mailbox with the channel's watcher and conversion pool alone
- *       (every later stage replaced by a handler that only converts), to show what those stages cost;
+ *       (every later stage replaced by a handler that only converts), to show what those stages cost,
+ *       and reports the CPU time each side spent per message (this process; the whole machine);
  *   (c) memory: peak RSS growth while one message with a 50 MB attachment is handled.
  *
  *   node --import tsx bench/inbound.ts [--latency 50] [--backlog 2000] [--backlog-warmup 500]
@@ -28,6 +29,7 @@ import { ConvertPool, convertMessage } from "../src/mime/index.js";
 import { openSqliteStore } from "../src/store/sqlite/index.js";
 import { stackChannelEnv } from "../test/support/channel.js";
 import { backlogSources } from "./support/backlog-mail.js";
+import { type CpuPerMessage, cpuMeter } from "./support/cpu.js";
 import { openMailbox, purgeMailbox, sendAs } from "../test/support/mail.js";
 import { loadStackEnv } from "../test/support/stack.js";
 
@@ -167,12 +169,15 @@ async function backlog(m: number, warmup: number, rounds: number) {
       `backlog warm-up (${warmup}, not counted): channel ${w.channelRate.toFixed(0)} msg/s, bare ${w.baselineRate.toFixed(0)} msg/s`,
     );
   }
-  const measured: { channelRate: number; baselineRate: number; stagesRate: number; ratio: number }[] = [];
+  const measured: (Drained & { ratio: number })[] = [];
   for (let r = 0; r < rounds; r++) {
     const d = await drainOnce(m);
     measured.push({ ...d, ratio: d.channelRate / d.baselineRate });
     console.error(
       `backlog round ${r + 1}/${rounds}: channel ${d.channelRate.toFixed(0)} msg/s, bare ${d.baselineRate.toFixed(0)} msg/s = ${((d.channelRate / d.baselineRate) * 100).toFixed(0)} %; watcher + conversion alone ${d.stagesRate.toFixed(0)} msg/s = ${((d.stagesRate / d.baselineRate) * 100).toFixed(0)} %`,
+    );
+    console.error(
+      `  CPU per message: channel ${cpuLine(d.channelCpu)}; bare ${cpuLine(d.baselineCpu)}; watcher + conversion alone ${cpuLine(d.stagesCpu)}`,
     );
   }
   await backlogPool?.close();
@@ -186,11 +191,29 @@ async function backlog(m: number, warmup: number, rounds: number) {
   };
 }
 
-async function drainOnce(m: number) {
+/** `N µs in this process, M µs on the machine (its cores P % busy)`. */
+function cpuLine(c: CpuPerMessage): string {
+  const machine = Number.isFinite(c.machineUs)
+    ? `, ${c.machineUs.toFixed(0)} µs on the machine (${(c.machineBusy * 100).toFixed(0)} % busy)`
+    : "";
+  return `${c.processUs.toFixed(0)} µs in this process${machine}`;
+}
+
+interface Drained {
+  baselineRate: number;
+  channelRate: number;
+  stagesRate: number;
+  baselineCpu: CpuPerMessage;
+  channelCpu: CpuPerMessage;
+  stagesCpu: CpuPerMessage;
+}
+
+async function drainOnce(m: number): Promise<Drained> {
   await fillBacklog(m);
   // Baseline: batched FETCH of the full sources + mailparser, nothing else. Both sides are timed from
   // nothing: the bare client's connect, login and SELECT count as the channel's start() does.
   const b0 = performance.now();
+  const bareCpu = cpuMeter();
   const bare = await openMailbox(assistant);
   const lock = await bare.getMailboxLock("INBOX");
   let parsed = 0;
@@ -202,27 +225,41 @@ async function drainOnce(m: number) {
     }
   }
   const baselineMs = performance.now() - b0;
+  const baselineCpu = bareCpu(parsed);
   lock.release();
   await bare.logout();
   let handled = 0;
+  // The clock stops when the last message reaches the agent (not at the next poll).
+  let channelMs = 0;
+  let allHandled!: () => void;
+  const drained = new Promise<void>((resolve) => {
+    allHandled = resolve;
+  });
   const channel = await channelWith(
     async () => {
-      handled++;
+      if (++handled === m) {
+        channelMs = performance.now() - c0;
+        allHandled();
+      }
     },
     { EMAIL_CONCURRENCY: "8" },
     { keepWorkers: true },
   );
   const c0 = performance.now();
+  const channelCpu = cpuMeter();
   await channel.start();
-  while (handled < m) await sleep(10);
-  const channelMs = performance.now() - c0;
+  await drained;
+  const channelCpuUsed = channelCpu(m);
   await channel.stop();
   // The channel left the messages in the INBOX (seen): the watcher alone converts them all again.
-  const stagesRate = await watcherAndConversion(m);
+  const stages = await watcherAndConversion(m);
   return {
     baselineRate: (parsed / baselineMs) * 1000,
     channelRate: (handled / channelMs) * 1000,
-    stagesRate,
+    stagesRate: stages.rate,
+    baselineCpu,
+    channelCpu: channelCpuUsed,
+    stagesCpu: stages.cpu,
   };
 }
 
@@ -232,7 +269,7 @@ async function drainOnce(m: number) {
  * MessageFormat, agent or \Seen. Timed from start() like the channel. What the channel takes beyond
  * this is what those stages cost.
  */
-async function watcherAndConversion(m: number): Promise<number> {
+async function watcherAndConversion(m: number): Promise<{ rate: number; cpu: CpuPerMessage }> {
   const config = await benchConfig({});
   const account = config.accounts[0]!;
   const store = openSqliteStore({ path: join(config.stateDir, "state.sqlite") });
@@ -243,10 +280,18 @@ async function watcherAndConversion(m: number): Promise<number> {
   setMaxListeners(64, signal);
   const options = convertOptionsFor(config, account.address, signal);
   let converted = 0;
+  let ms = 0;
+  let allConverted!: () => void;
+  const done = new Promise<void>((resolve) => {
+    allConverted = resolve;
+  });
   const handler: MailboxHandler = {
     onMessage: async (message) => {
       await (pool ? pool.convert(message.raw, options) : convertMessage(message.raw, options));
-      converted++;
+      if (++converted === m) {
+        ms = performance.now() - t0;
+        allConverted();
+      }
       return { action: "none" };
     },
     onOversize: async () => undefined,
@@ -266,12 +311,13 @@ async function watcherAndConversion(m: number): Promise<number> {
     maxMessageBytes: config.watch.maxMessageBytes,
   });
   const t0 = performance.now();
+  const meter = cpuMeter();
   await watcher.start();
-  while (converted < m) await sleep(10);
-  const ms = performance.now() - t0;
+  await done;
+  const cpu = meter(m);
   await watcher.stop();
   store.close();
-  return (converted / ms) * 1000;
+  return { rate: (converted / ms) * 1000, cpu };
 }
 
 async function bigAttachment(mb: number) {
@@ -344,6 +390,12 @@ if (only.includes("b")) {
     `${bl.channelRate.toFixed(0)} msg/s`,
     `${bl.baselineRate.toFixed(0)} msg/s (bare FETCH+parse)`,
     `${(bl.ratio * 100).toFixed(0)} % (target >= 70 %; rounds: ${all} %; watcher + conversion alone: ${(bl.stagesRatio * 100).toFixed(0)} %)`,
+  ]);
+  results.push([
+    "(b) CPU per message, same round",
+    cpuLine(bl.channelCpu),
+    cpuLine(bl.baselineCpu),
+    `watcher + conversion alone: ${cpuLine(bl.stagesCpu)}`,
   ]);
 }
 if (only.includes("c")) {
