@@ -7,8 +7,10 @@
  * Reply prefixes clients write, matched case-insensitively and followed by ":" (or the full-width
  * "：" of CJK clients), optionally with a counter as in "Re[2]:" or "Re(2):":
  * Re (English, and most clients), AW (German "Antwort"), SV/Sv (Scandinavian "svar"), VS (Finnish
- * "vastaus"), Antw (Dutch), Odp (Polish), R and Rif (Italian), Réf/Ref (French), RES (Portuguese),
+ * "vastaus"), Antw (Dutch), Odp (Polish), R and Rif (Italian), Réf (French), RES (Portuguese),
  * Ynt (Turkish "yanıt"), ΑΠ and ΣΧΕΤ (Greek), Atb (Latvian), Vá (Hungarian), 回复/答复/回覆 (Chinese).
+ * Not "Ref": English business mail opens subjects with it ("Ref: Invoice 4411"), and no client
+ * writes it as a reply prefix; stripping it would lose a word of the subject.
  */
 export const REPLY_PREFIXES: readonly string[] = [
   "re",
@@ -20,7 +22,6 @@ export const REPLY_PREFIXES: readonly string[] = [
   "r",
   "rif",
   "réf",
-  "ref",
   "res",
   "ynt",
   "απ",

@@ -34,6 +34,12 @@ describe("replySubject", () => {
     expect(replySubject("Review of Q1")).toBe("Re: Review of Q1");
     expect(replySubject("Rest day")).toBe("Re: Rest day");
   });
+
+  it("keeps an English 'Ref:' subject whole (it is not a reply prefix)", () => {
+    expect(replySubject("Ref: Invoice 4411")).toBe("Re: Ref: Invoice 4411");
+    expect(replySubject("Re: Ref: Invoice 4411")).toBe("Re: Ref: Invoice 4411");
+    expect(replySubject("Réf: dossier 12")).toBe("Re: dossier 12");
+  });
 });
 
 describe("stripReplyPrefixes", () => {
