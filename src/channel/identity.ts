@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { domainToASCII } from "node:url";
 import type { StateStore } from "../store/types.js";
 
 const SECRET_KEY = "thread-secret";
@@ -15,6 +16,12 @@ export function threadSecret(store: StateStore): Buffer {
   return fresh;
 }
 
+/**
+ * The domain of an address, lower-cased, in its ASCII (A-label) form: the channel mints Message-IDs
+ * under it, and a msg-id is ASCII only (RFC 5322 §3.6.4), so `bücher.example` gives
+ * `xn--bcher-kva.example`. A domain that has no ASCII form is kept as it is.
+ */
 export function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  const domain = address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return domainToASCII(domain) || domain;
 }

@@ -1,6 +1,12 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedConfig } from "../config/resolved.js";
-import { type Addr, composeMessage, isValidMessageId } from "../compose/index.js";
+import {
+  type Addr,
+  composeMessage,
+  isValidMessageId,
+  parseMessageId,
+  validateAddress,
+} from "../compose/index.js";
 import type {
   MessageFormat,
   OutgoingAttachment,
@@ -20,6 +26,8 @@ import {
   randomUnique,
   replySubject,
 } from "../threading/index.js";
+import { normaliseAddress } from "../guards/index.js";
+import { GENERATED_ID_DOMAIN } from "../mime/index.js";
 import { domainOf } from "./identity.js";
 import { attachmentsRoot } from "./inbound-records.js";
 
@@ -50,12 +58,58 @@ type Body = { content: string; attachments: OutgoingAttachment[] };
 function replyHeaders(parent: ReplyParent) {
   const inReplyTo = parent.inReplyTo === undefined ? [] : [parent.inReplyTo].flat();
   return buildReplyHeaders({
-    messageId: isValidMessageId(parent.messageId) ? parent.messageId : "",
-    inReplyTo: inReplyTo.filter(isValidMessageId),
-    references: (parent.references ?? []).filter(isValidMessageId),
+    messageId: citable(parent.messageId) ? parent.messageId : "",
+    inReplyTo: inReplyTo.filter(citable),
+    references: (parent.references ?? []).filter(citable),
   });
 }
+
+/**
+ * An id a reply may cite: one the composer can write, and not one the channel made up for a message
+ * that had no Message-ID (GENERATED_ID_DOMAIN): nobody else knows it, so a parent without an id gets
+ * a reply without In-Reply-To (RFC 5322 §3.6.4).
+ */
+function citable(id: string): boolean {
+  return isValidMessageId(id) && !id.toLowerCase().endsWith(`@${GENERATED_ID_DOMAIN}`);
+}
 type Meta = { address: string; name?: string };
+
+/**
+ * Can the composer write this address (validateAddress: no quoted local parts, no domain literals)?
+ * A reply leaves out a Cc it cannot write rather than failing, apology and all, for everybody.
+ */
+function writable(address: string): boolean {
+  try {
+    validateAddress(address);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The parent of a message sent into a known conversation: `inReplyTo` when the host names the message
+ * it answers (SendOptions.inReplyTo), else the conversation's last message. The named parent's own
+ * References are not kept; the conversation's chain stands in for them (every id in it is of the
+ * same thread), with the parent last.
+ */
+function sendParent(
+  state: ConversationState | undefined,
+  inReplyTo: string | undefined,
+): ReplyParent | undefined {
+  if (inReplyTo !== undefined) {
+    const id = parseMessageId(inReplyTo);
+    if (!id)
+      throw new InputError("options.inReplyTo is not a Message-ID", {
+        code: "SEND_IN_REPLY_TO_INVALID",
+        stage: "channel",
+      });
+    const chain = state ? [...state.lastReferences, state.lastMessageId] : [];
+    const key = normaliseMessageId(id);
+    return { messageId: id, references: chain.filter((r) => normaliseMessageId(r) !== key) };
+  }
+  return state ? { messageId: state.lastMessageId, references: state.lastReferences } : undefined;
+}
 
 const lower = (s: string) => s.trim().toLowerCase();
 const list = (v: string | string[] | undefined) =>
@@ -102,15 +156,26 @@ export class Outbound {
     };
     const account = this.#account(m.account);
     const sender = m.from?.address ? lower(m.from.address) : undefined;
-    // Reply-To is honoured only when the allowlist admits it too (no redirection to a third party).
-    const replyTo = (m.replyTo ?? []).map((a) => lower(a.address)).filter((a) => this.#d.allowed(a));
+    // Compared in one form (guards' normaliseAddress: A-label domains), as mail may write either.
+    const own = new Set(this.#d.config.accounts.map((a) => normaliseAddress(a.address)));
+    const isOwn = (address: string) => own.has(normaliseAddress(address));
+    // Reply-To is honoured only when the allowlist admits it too (no redirection to a third party),
+    // and never towards the channel itself (its own mail is dropped on arrival: nobody would read it).
+    const replyTo = [...new Set((m.replyTo ?? []).map((a) => lower(a.address)))].filter(
+      (a) => !isOwn(a) && this.#d.allowed(a) && writable(a),
+    );
     const to = replyTo.length > 0 ? replyTo : sender ? [sender] : [];
-    const own = new Set(this.#d.config.accounts.map((a) => a.address));
     const cc = this.#d.config.reply.replyAll
-      ? [...(m.to ?? []), ...(m.cc ?? [])]
-          .map((a) => lower(a.address))
-          .filter((a) => !own.has(a) && !to.includes(a) && this.#d.allowed(a))
+      ? [...new Set([...(m.to ?? []), ...(m.cc ?? [])].map((a) => lower(a.address)))].filter(
+          (a) => !isOwn(a) && !to.includes(a) && this.#d.allowed(a),
+        )
       : [];
+    const unwritable = cc.filter((a) => !writable(a));
+    if (unwritable.length > 0)
+      this.#d.logger.warn(
+        { messageId: inbound.messageId, left: unwritable.length },
+        "reply-all: Cc addresses the composer cannot write are left out",
+      );
     if (to.length === 0)
       throw new InputError("the message has no address to reply to", {
         code: "REPLY_NO_RECIPIENT",
@@ -126,7 +191,7 @@ export class Outbound {
       account,
       conversationId: inbound.conversationId,
       to,
-      cc,
+      cc: cc.filter(writable),
       subject: replySubject(m.subject ?? ""),
       inReplyTo: headers.inReplyTo,
       references: headers.references,
@@ -146,8 +211,9 @@ export class Outbound {
   }
 
   /**
-   * sendMessage: into a known conversation (headers from its last message) or a new one (options.to).
-   * Into a known conversation without options.to, the recipients follow reply()'s policy: the
+   * sendMessage: into a known conversation (its subject, "Re: " once, and the headers of its last
+   * message, or of options.inReplyTo when given) or a new one (options.to; threaded under
+   * options.inReplyTo when given). Into a known conversation without options.to, the recipients follow reply()'s policy: the
    * conversation's latest sender, or with `reply.reply_all` everybody in it; only addresses the
    * allowlist admits (a stranger on Cc gets no progress notes). options.to and options.cc are the
    * host's choice and are used as given.
@@ -157,23 +223,25 @@ export class Outbound {
     const body = { content, attachments: options.attachments ?? [] };
     const key = options.idempotencyKey ?? `send:${conversationId}:${randomUnique()}`;
     const explicitTo = list(options.to).map(lower);
-    if (state && explicitTo.length === 0) {
-      const to = this.#conversationRecipients(state);
+    const parent = sendParent(state, options.inReplyTo);
+    const headers = parent ? replyHeaders(parent) : undefined;
+    const threading = headers ? { inReplyTo: headers.inReplyTo, references: headers.references } : {};
+    if (state) {
+      // Into a known conversation: its subject ("Re: " once) and its parent's headers, whoever it goes to.
+      const to = explicitTo.length > 0 ? explicitTo : this.#conversationRecipients(state);
       if (to.length === 0)
         throw new InputError(
           `conversation ${conversationId} has nobody the allowlist admits to write to: give options.to`,
           { code: "SEND_NO_ALLOWED_RECIPIENT", stage: "channel" },
         );
-      const headers = replyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
       return this.#record({
         key,
-        account: this.#account(state.account),
+        account: this.#account(explicitTo.length > 0 ? (options.from ?? state.account) : state.account),
         conversationId,
         to,
         cc: list(options.cc).map(lower),
         subject: options.subject ?? replySubject(state.subject),
-        inReplyTo: headers.inReplyTo,
-        references: headers.references,
+        ...threading,
         body,
         kind: "reply",
         label: "send",
@@ -190,19 +258,14 @@ export class Outbound {
     }
     return this.#record({
       key,
-      account: this.#account(options.from ?? state?.account),
+      account: this.#account(options.from),
       conversationId,
       to: explicitTo,
       cc: list(options.cc).map(lower),
       subject: options.subject ?? "A message from your assistant",
-      ...(state
-        ? (() => {
-            const h = replyHeaders({ messageId: state.lastMessageId, references: state.lastReferences });
-            return { inReplyTo: h.inReplyTo, references: h.references };
-          })()
-        : {}),
+      ...threading,
       body,
-      kind: "new",
+      kind: headers ? "reply" : "new",
       label: "send",
     });
   }

@@ -132,3 +132,42 @@ describe("Outbound.send into a known conversation", () => {
     expect(sent.recipients).toEqual(["alice@x.test"]);
   });
 });
+
+const rawOf = (store: StateStore, key: string) => Buffer.from(store.outbox.get(key)!.raw).toString();
+const header = (raw: string, name: string) =>
+  new RegExp(`^${name}: (.*(?:\r\n[ \t].*)*)`, "mi").exec(raw)?.[1]?.replace(/\r\n[ \t]+/g, " ");
+
+describe("Outbound.send threading", () => {
+  it("gives a message to other recipients in a known conversation its subject, not a generic one", async () => {
+    const { store, outbound } = await setup();
+    await outbound.send("c1", "FYI", { to: "bob@x.test", idempotencyKey: "k1" });
+    const raw = rawOf(store, "k1");
+    expect(header(raw, "Subject")).toBe("Re: the report");
+    expect(header(raw, "In-Reply-To")).toBe("<m1@x.test>");
+    // The conversation keeps its subject: the next message says "Re: the report" too.
+    expect(store.conversations.get("c1")!.subject).toBe("Re: the report");
+    await outbound.send("c1", "and more", { idempotencyKey: "k2" });
+    expect(header(rawOf(store, "k2"), "Subject")).toBe("Re: the report");
+  });
+
+  it("answers the message options.inReplyTo names, not the conversation's last one", async () => {
+    const { store, outbound } = await setup();
+    store.conversations.put({
+      ...store.conversations.get("c1")!,
+      lastMessageId: "ours-2@x.test",
+      lastReferences: ["m0@x.test", "m1@x.test"],
+    });
+    await outbound.send("c1", "about your first mail", { inReplyTo: "<m1@x.test>", idempotencyKey: "k1" });
+    const raw = rawOf(store, "k1");
+    expect(header(raw, "In-Reply-To")).toBe("<m1@x.test>");
+    expect(header(raw, "References")).toBe("<m0@x.test> <ours-2@x.test> <m1@x.test>");
+  });
+
+  it("refuses an options.inReplyTo that is not a Message-ID with SEND_IN_REPLY_TO_INVALID", async () => {
+    const { store, sender, outbound } = await setup();
+    const error = await outbound.send("c1", "x", { inReplyTo: "not an id" }).catch((e: unknown) => e);
+    expect((error as InputError).code).toBe("SEND_IN_REPLY_TO_INVALID");
+    expect(store.outbox.countByStatus()).toEqual({});
+    expect(sender.calls).toHaveLength(0);
+  });
+});
