@@ -96,6 +96,16 @@ export function deliveryCopyAddress(c: ResolvedConfig): (entry: OutboxEntry) => 
 }
 
 /**
+ * Has the delivery copy of an entry in doubt arrived? The watcher records the copy (as our own mail,
+ * never handed over) under its Message-ID. Every copy counts, whenever it was recorded: the copy of
+ * an earlier send that reached nobody (OutboxEntry.strayCopies) may be recorded only after the send
+ * in doubt began, so time cannot tell them apart; one copy more than those is the send in doubt's.
+ */
+export function deliveryCopyArrived(store: StateStore): (entry: OutboxEntry) => boolean {
+  return (entry) => store.inbound.getByMessageId(entry.messageId).length > entry.strayCopies;
+}
+
+/**
  * The outbox dispatcher: sends, reports "sent"/"sendFailed", and copies each sent message to Sent
  * (over the SentFolder's own IMAP connections).
  */
@@ -120,11 +130,7 @@ export function buildOutbox(o: {
     ...(c.reply.deliveryCopy
       ? {
           deliveryCopy: deliveryCopyAddress(c),
-          // The watcher records the copy (as our own mail, never handed over) under its Message-ID.
-          confirmDelivered: (entry: OutboxEntry, since: Date) =>
-            store.inbound
-              .getByMessageId(entry.messageId)
-              .some((r) => Date.parse(r.receivedAt) >= since.getTime()),
+          confirmDelivered: deliveryCopyArrived(store),
         }
       : {}),
     onSent: async (entry, info) => {

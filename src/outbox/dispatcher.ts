@@ -175,19 +175,27 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     }
     const signals = [this.hardStop.signal, ...(signal ? [signal] : [])];
     let result: SendResult;
+    const copy = deliveryCopyOf(entry.recipients, this.copyFor(entry));
     try {
       const sender =
         typeof this.options.sender === "function" ? this.options.sender(entry) : this.options.sender;
       const from = this.options.envelopeFrom?.(entry) ?? entry.account;
-      const copy = deliveryCopyOf(entry.recipients, this.copyFor(entry));
       const to = copy ? [...entry.recipients, copy] : entry.recipients;
       // From here until the outcome is recorded, the entry is in doubt should the process stop.
       this.repo.markSending(entry.key, this.now().toISOString());
       const envelope = { from, to, ...(entry.envelopeId ? { envelopeId: entry.envelopeId } : {}) };
       result = await sender.send({ raw: entry.raw, envelope }, AbortSignal.any(signals));
-      if (copy) result = withoutDeliveryCopy(result, copy, entry.recipients, log);
     } catch (thrown) {
       return this.failedAttempt(entry, toChannelError(thrown), log);
+    }
+    if (copy) {
+      try {
+        result = withoutDeliveryCopy(result, copy, entry.recipients, log);
+      } catch (refused) {
+        // The server refused every recipient but took the copy: it arrives all the same, and must not
+        // pass for the copy of a later send in doubt (OutboxEntry.strayCopies).
+        return this.failedAttempt(entry, toChannelError(refused), log, { strayCopy: true });
+      }
     }
     // First thing after the server's "250": the crash window ends with this commit.
     return this.recordSent(entry, result, () =>
@@ -284,7 +292,12 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     return undefined;
   }
 
-  private failedAttempt(entry: OutboxEntry, error: EmailChannelError, log: Logger): DispatchOutcome {
+  private failedAttempt(
+    entry: OutboxEntry,
+    error: EmailChannelError,
+    log: Logger,
+    o: { strayCopy?: boolean } = {},
+  ): DispatchOutcome {
     if (error instanceof AbortedError || error.kind === "aborted") {
       // Not an attempt that failed: the entry stays as it was and is tried at the next start.
       log.info("send aborted; entry stays pending");
@@ -300,7 +313,7 @@ export class OutboxDispatcher extends EventEmitter<OutboxEvents> {
     );
     if (!decision.retry) return this.fail(entry, this.expired(entry, error, decision.reason), log);
     const at = decision.at.toISOString();
-    this.repo.markAttemptFailed(entry.key, error.message, at);
+    this.repo.markAttemptFailed(entry.key, error.message, at, o.strayCopy ? { strayCopy: true } : undefined);
     this.schedule(entry.key, decision.at.getTime());
     const level = blocksConfig ? "error" : "warn";
     log[level]({ err: error, nextAttemptAt: at, attempts: entry.attempts + 1 }, "send failed; will retry");

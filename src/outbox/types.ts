@@ -46,9 +46,11 @@ export interface OutboxDispatcherOptions {
    */
   deliveryCopy?: (entry: OutboxEntry) => string | undefined;
   /**
-   * Whether the delivery copy of an entry in doubt has arrived since `since` (the start of the send
-   * that was cut off). Without it an entry in doubt is sent again at once (SMTP has no idempotency
-   * key: that may deliver it twice, with the same Message-ID).
+   * Whether the delivery copy of an entry in doubt has arrived (`since`: the start of the send that
+   * was cut off). The copies of earlier sends that reached no recipient (`entry.strayCopies`) carry
+   * the same Message-ID and arrive too, possibly later than `since`: only a copy beyond them counts.
+   * Without it an entry in doubt is sent again at once (SMTP has no idempotency key: that may deliver
+   * it twice, with the same Message-ID).
    */
   confirmDelivered?: (entry: OutboxEntry, since: Date) => boolean;
   /**

@@ -184,6 +184,13 @@ export interface OutboxEntry {
    * with that entry, so the follow-up is stored as saved to Sent and asks for no delivery copy.
    */
   deferredFrom?: string;
+  /**
+   * Delivery copies of this message already on their way from sends that reached none of its
+   * recipients (every one refused while the copy was accepted; the send is retried). They carry the
+   * message's Message-ID like the copy of a later send would, so a send in doubt counts as confirmed
+   * only by a copy beyond these (see OutboxDispatcherOptions.confirmDelivered).
+   */
+  strayCopies: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -222,6 +229,7 @@ export interface OutboxRepo {
       | "sendingSince"
       | "deliveryReport"
       | "deferredFrom"
+      | "strayCopies"
     > & {
       nextAttemptAt?: string;
     },
@@ -244,9 +252,15 @@ export interface OutboxRepo {
   /**
    * Counts a failed attempt, records its error and sets the next one; the send's start mark is
    * cleared. With `inDoubt` the server may have taken the message (a connection lost mid-send): the
-   * mark stays and the attempt is not counted yet, as after a crash (see OutboxDispatcher).
+   * mark stays and the attempt is not counted yet, as after a crash (see OutboxDispatcher). With
+   * `strayCopy` the server took the delivery copy but no recipient: strayCopies counts one more.
    */
-  markAttemptFailed(key: string, error: string, nextAttemptAt: string, options?: { inDoubt?: boolean }): void;
+  markAttemptFailed(
+    key: string,
+    error: string,
+    nextAttemptAt: string,
+    options?: { inDoubt?: boolean; strayCopy?: boolean },
+  ): void;
   markFailed(key: string, error: string): void;
   markSavedToSent(key: string): void;
   /** Pending entries whose next attempt is due at `now`, oldest first. */

@@ -98,6 +98,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; description: string; s
       ALTER TABLE cursors ADD COLUMN watching_since TEXT;
     `,
   },
+  {
+    version: 8,
+    description:
+      "outbox: delivery copies of sends that reached no recipient (a later send in doubt is not confirmed by them)",
+    sql: `
+      ALTER TABLE outbox ADD COLUMN stray_copies INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -24,6 +24,7 @@ function toEntry(r: Row): OutboxEntry {
       ? { deliveryReport: JSON.parse(String(r.delivery_report)) as OutboxDeliveryReport }
       : {}),
     ...(r.deferred_from ? { deferredFrom: String(r.deferred_from) } : {}),
+    strayCopies: Number(r.stray_copies ?? 0),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
   };
@@ -50,7 +51,8 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
   );
   const attemptFailed = db.prepare(
     `UPDATE outbox SET attempts = attempts + (CASE WHEN @inDoubt THEN 0 ELSE 1 END), last_error = @error,
-       next_attempt_at = @next, sending_since = CASE WHEN @inDoubt THEN sending_since END, updated_at = @now
+       next_attempt_at = @next, sending_since = CASE WHEN @inDoubt THEN sending_since END,
+       stray_copies = stray_copies + @strayCopy, updated_at = @now
      WHERE key = @key AND status = 'pending'`,
   );
   const failed = db.prepare(
@@ -140,7 +142,14 @@ export function outboxRepo(db: Database.Database): OutboxRepo {
       return undefined;
     },
     markAttemptFailed(key, error, nextAttemptAt, options) {
-      attemptFailed.run({ error, next: nextAttemptAt, inDoubt: options?.inDoubt ? 1 : 0, now: iso(), key });
+      attemptFailed.run({
+        error,
+        next: nextAttemptAt,
+        inDoubt: options?.inDoubt ? 1 : 0,
+        strayCopy: options?.strayCopy ? 1 : 0,
+        now: iso(),
+        key,
+      });
     },
     markFailed(key, error) {
       failed.run(error, iso(), key);

@@ -229,6 +229,37 @@ describe("OutboxDispatcher: a connection lost while the server may have been tak
     });
   });
 
+  it("counts the copy of a send that reached nobody, so that copy cannot confirm a later send in doubt", async () => {
+    const db = openSqliteStore({ path: ":memory:" });
+    stores.push(db);
+    // Attempt 1: the only recipient deferred, the copy taken (it arrives); attempt 2: cut off.
+    const sender = new ScriptedSender([refusal("alice@example.com", 450), cut()]);
+    const strayCounts: number[] = [];
+    const d = dispatcherOn(db, sender, {
+      confirmDelivered: (e) => {
+        strayCounts.push(e.strayCopies);
+        return false;
+      },
+      inDoubtGraceMs: 60_000,
+    });
+    d.enqueue(entry("s1"));
+    expect(await d.sendNow("s1")).toMatchObject({ status: "queued", error: { code: "SMTP_DEFERRED" } });
+    expect(db.outbox.get("s1")).toMatchObject({ strayCopies: 1, attempts: 1 });
+    expect(await d.sendNow("s1", { force: true })).toMatchObject({ status: "queued" });
+    await d.start();
+    await until(() => strayCounts.length >= 1);
+    expect(strayCounts[0]).toBe(1);
+    expect(sender.calls).toHaveLength(2);
+    // A send whose copy the server refused leaves no stray copy.
+    const refusedBoth = new ScriptedSender([
+      { response: "250 ok", accepted: ["alice@example.com"], rejected: [COPY] },
+    ]);
+    const d2 = dispatcherOn(db, refusedBoth);
+    d2.enqueue(entry("s2"));
+    await d2.sendNow("s2");
+    expect(db.outbox.get("s2")).toMatchObject({ status: "sent", strayCopies: 0 });
+  });
+
   it("sends it again, once, when no copy arrives within the grace period", async () => {
     const db = openSqliteStore({ path: ":memory:" });
     stores.push(db);

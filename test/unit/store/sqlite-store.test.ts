@@ -22,6 +22,8 @@ const UNDO_V4 = `DROP INDEX outbox_envelope_id; DROP INDEX outbox_message_id;
 const UNDO_V6 = "DROP INDEX outbox_deferred_from; ALTER TABLE outbox DROP COLUMN deferred_from;";
 /** Takes a store back to before migration 7 (when watching a mailbox began). */
 const UNDO_V7 = "ALTER TABLE cursors DROP COLUMN watching_since;";
+/** Takes a store back to before migration 8 (delivery copies of sends that reached nobody). */
+const UNDO_V8 = "ALTER TABLE outbox DROP COLUMN stray_copies;";
 
 describe("SQLite state store", () => {
   it("persists cursors and the inbound ledger across reopen", () => {
@@ -312,7 +314,7 @@ describe("SQLite state store", () => {
     const db = new Database(path);
     db.exec(
       `DROP INDEX inbound_mailbox_todo; ALTER TABLE inbound DROP COLUMN mailbox_todo; ALTER TABLE outbox DROP COLUMN sending_since;
-       ${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`,
+       ${UNDO_V8} ${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`,
     );
     db.pragma("user_version = 1");
     db.prepare(
@@ -345,7 +347,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(`${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`);
+    db.exec(`${UNDO_V8} ${UNDO_V7} ${UNDO_V6} ${UNDO_V4}`);
     db.pragma("user_version = 3");
     db.prepare(
       `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
@@ -386,7 +388,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(`${UNDO_V7} ${UNDO_V6}`);
+    db.exec(`${UNDO_V8} ${UNDO_V7} ${UNDO_V6}`);
     db.pragma("user_version = 5");
     db.prepare(
       `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
@@ -456,7 +458,7 @@ describe("SQLite state store", () => {
     const path = tempPath();
     openSqliteStore({ path }).close();
     const db = new Database(path);
-    db.exec(UNDO_V7);
+    db.exec(`${UNDO_V8} ${UNDO_V7}`);
     db.pragma("user_version = 6");
     db.prepare(
       "INSERT INTO cursors (account, mailbox, uid_validity, last_uid) VALUES ('a@x', 'INBOX', '5', 3)",
@@ -472,6 +474,26 @@ describe("SQLite state store", () => {
     // An update does not make one up: a rescan of this mailbox still looks at every message.
     s.cursors.set({ account: "a@x", mailbox: "INBOX", uidValidity: "5", lastUid: 4 });
     expect(s.cursors.get("a@x", "INBOX")?.watchingSince).toBeUndefined();
+    s.close();
+  });
+
+  it("migrates a version 7 outbox: its entries count no stray delivery copies, and count them from then on", () => {
+    const path = tempPath();
+    openSqliteStore({ path }).close();
+    const db = new Database(path);
+    db.exec(UNDO_V8);
+    db.pragma("user_version = 7");
+    db.prepare(
+      `INSERT INTO outbox (key, conversation_id, message_id, account, recipients, raw, status, attempts,
+         next_attempt_at, created_at, updated_at)
+       VALUES ('k', 'c', 'k@x', 'a@x', '["b@x"]', x'41', 'pending', 0, 'now', 'now', 'now')`,
+    ).run();
+    db.close();
+    const s = openSqliteStore({ path });
+    expect(s.outbox.get("k")?.strayCopies).toBe(0);
+    s.outbox.markAttemptFailed("k", "450 try later", new Date().toISOString(), { strayCopy: true });
+    s.outbox.markAttemptFailed("k", "connection refused", new Date().toISOString());
+    expect(s.outbox.get("k")).toMatchObject({ strayCopies: 1, attempts: 2 });
     s.close();
   });
 
